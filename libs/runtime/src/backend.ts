@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { registerMissingKernels } from './kernels.ts';
+import { UserError } from './errors.ts';
+
+export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface BackendReport {
+  /** the tfjs backend that runs: 'tensorflow', 'wasm' or 'cpu' */
+  backend: string;
+  /** the npm package that provided it */
+  package: string;
+  requested: BackendChoice;
+  /** why earlier candidates were skipped */
+  skipped: string[];
+  simd?: boolean;
+  threads?: number;
+  addedKernels: string[];
+}
+
+let current: BackendReport | undefined;
+
+/** The backend chosen by `--backend`, else BIORE_BACKEND, else auto. */
+export function backendChoice(flag?: string): BackendChoice {
+  const v = (flag ?? process.env.BIORE_BACKEND ?? 'auto').toLowerCase();
+  if (v === 'auto' || v === 'tensorflow' || v === 'wasm' || v === 'cpu') return v;
+  throw new UserError(`unknown backend '${v}': expected auto, tensorflow, wasm or cpu`);
+}
+
+async function tryTensorflow(skipped: string[]): Promise<string | undefined> {
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    try {
+      await import(pkg);
+      if (await tf.setBackend('tensorflow')) return pkg;
+      skipped.push(`${pkg}: loaded but the tensorflow backend did not initialise`);
+    } catch (e) {
+      skipped.push(`${pkg}: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Chooses the tfjs backend: tensorflow (tfjs-node-gpu, then tfjs-node), else wasm, else cpu.
+ * Idempotent: later calls return the first report.
+ */
+export async function initBackend(choice: BackendChoice | string = backendChoice()): Promise<BackendReport> {
+  if (current) return current;
+  const requested = backendChoice(choice);
+  const skipped: string[] = [];
+  let pkg: string | undefined;
+  if (requested === 'auto' || requested === 'tensorflow') {
+    pkg = await tryTensorflow(skipped);
+    if (!pkg && requested === 'tensorflow') {
+      throw new UserError(`backend 'tensorflow' requested but unavailable (${skipped.join('; ')}); install @tensorflow/tfjs-node-gpu or @tensorflow/tfjs-node`);
+    }
+  }
+  if (!pkg && (requested === 'auto' || requested === 'wasm')) {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      if (await tf.setBackend('wasm')) pkg = '@tensorflow/tfjs-backend-wasm';
+      else skipped.push('@tensorflow/tfjs-backend-wasm: did not initialise');
+    } catch (e) {
+      skipped.push(`@tensorflow/tfjs-backend-wasm: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (!pkg && requested === 'wasm') throw new UserError(`backend 'wasm' requested but unavailable (${skipped.join('; ')})`);
+  }
+  if (!pkg) {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+    pkg = '@tensorflow/tfjs-backend-cpu';
+  }
+  await tf.ready();
+  const backend = tf.getBackend();
+  const report: BackendReport = { backend, package: pkg, requested, skipped, addedKernels: registerMissingKernels(backend) };
+  if (backend === 'wasm') {
+    report.simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    report.threads = wasm.getThreadsCount();
+  }
+  current = report;
+  return report;
+}
+
+export function backendReport(): BackendReport | undefined {
+  return current;
+}
+
+/** The backend's own rate on a large square matmul, in GFLOP/s: the ceiling benchmarks compare with. */
+export function measureMatmulRate(n = 1024, seconds = 1.5): number {
+  const a = tf.randomNormal([n, n], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([n, n], 0, 1, 'float32', 2);
+  tf.tidy(() => tf.matMul(a, b).dataSync());
+  let iters = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < seconds * 1000) {
+    tf.tidy(() => tf.matMul(a, b).dataSync());
+    iters++;
+  }
+  const s = (performance.now() - t0) / 1000;
+  a.dispose();
+  b.dispose();
+  return (2 * n * n * n * iters) / s / 1e9;
+}
