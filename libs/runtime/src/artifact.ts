@@ -55,7 +55,7 @@ export function saveArtifact(dir: string, a: ArtifactContents): void {
   });
 }
 
-export function loadArtifact(dir: string): Required<Omit<ArtifactContents, 'files'>> & { state?: Record<string, unknown> } {
+export function loadArtifact(dir: string): { config: Record<string, unknown>; tensors: TensorMap; state?: Record<string, unknown> } {
   if (!existsSync(dir)) throw new UserError('artifact folder not found', { file: dir });
   const config = readJson<Record<string, unknown>>(join(dir, 'config.json'), 'config.json');
   const { tensors } = loadSafetensors(join(dir, WEIGHTS_FILE));

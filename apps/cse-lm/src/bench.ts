@@ -1,0 +1,60 @@
+// nx run cse-lm:bench [--hidden 256 --seq-len 100 --batch 32 --windows 6] — training speed of the char LM as JSON:
+// characters/s, peak memory, achieved GFLOP/s beside the backend's own large-matmul rate.
+import { join } from 'node:path';
+import { Rng, findData, initBackend, intFlag, measureMatmulRate, parseFlags, runCli } from '@biore/runtime';
+import { SGD, lstmFlops } from '@biore/nn';
+import {
+  CharDictionary, CharLanguageModel, batchify, charLMConfig, countChars, documentsToStream, getWindow, readDocuments, trainStep, windowCount,
+} from '@biore/charlm';
+import * as tf from '@tensorflow/tfjs-core';
+
+async function main(): Promise<void> {
+  const { values: f } = parseFlags({
+    hidden: { type: 'string' }, 'seq-len': { type: 'string' }, batch: { type: 'string' }, layers: { type: 'string' },
+    'embedding-size': { type: 'string' }, windows: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' },
+  });
+  const backend = await initBackend(f.backend);
+  const H = intFlag(f.hidden, 'hidden', 256), T = intFlag(f['seq-len'], 'seq-len', 100), B = intFlag(f.batch, 'batch', 32);
+  const L = intFlag(f.layers, 'layers', 1), D = intFlag(f['embedding-size'], 'embedding-size', 100), N = intFlag(f.windows, 'windows', 6);
+  const docs = readDocuments(join(findData('text', f.data).path, 'pubmed', 'PubMedAbstract_1MB.txt'));
+  const dict = CharDictionary.fromCounts(countChars(docs.join('\n')), 300);
+  const stream = batchify(documentsToStream(docs, dict, { forward: true }), B);
+  if (windowCount(stream, T) < N + 1) throw new Error('benchmark text too short for these sizes');
+  const model = new CharLanguageModel(charLMConfig({ vocabSize: dict.size, hiddenSize: H, layers: L, embeddingSize: D }), dict, new Rng(1));
+  const opt = new SGD(20);
+  const rng = new Rng(2);
+  let state = model.zeroState(B);
+  let peakRss = 0, peakTensorBytes = 0;
+  const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); peakTensorBytes = Math.max(peakTensorBytes, tf.memory().numBytes); };
+  // one warm-up window (kernel setup), then N timed ones
+  const step = (w: number) => {
+    const win = getWindow(stream, w, T);
+    state = trainStep(model, opt, 0.25, win.input, win.target, win.len, B, state, rng).state;
+    sample();
+  };
+  step(0);
+  const t0 = performance.now();
+  for (let w = 1; w <= N; w++) step(w);
+  const secs = (performance.now() - t0) / 1000;
+  const chars = N * T * B;
+  let flops = 0;
+  for (let l = 0; l < L; l++) flops += lstmFlops(B, T, l === 0 ? D : H, H);
+  flops += 3 * 2 * B * T * H * dict.size; // decoder forward, and its two backward matmuls
+  const achieved = (flops * N) / secs / 1e9;
+  state.h.concat(state.c).forEach((t) => t.dispose());
+  const matmul = measureMatmulRate();
+  const report = {
+    backend: backend.backend, threads: backend.threads, simd: backend.simd,
+    hidden: H, seqLen: T, batch: B, layers: L, embeddingSize: D, vocab: dict.size, windows: N,
+    charsPerSec: Math.round(chars / secs), msPerWindow: Math.round((secs * 1000) / N),
+    achievedGflops: Number(achieved.toFixed(3)), matmulGflops: Number(matmul.toFixed(3)), fractionOfMatmul: Number((achieved / matmul).toFixed(3)),
+    target: 'at least half the large-matmul rate', meetsTarget: achieved >= matmul / 2,
+    // maxRSS is the process's true high-water mark; tensor bytes are sampled between steps (weights + state)
+    peakRssMB: Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 2 ** 20), tensorMBBetweenSteps: Math.round(peakTensorBytes / 2 ** 20),
+    loadAverage1m: (await import('node:os')).loadavg()[0],
+  };
+  console.log(JSON.stringify(report, null, 2));
+  model.dispose();
+}
+
+runCli(main);

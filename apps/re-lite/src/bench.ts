@@ -1,0 +1,81 @@
+// nx run re-lite:bench — training sentences/s, extraction ms/sentence at batch 1 and 32, peak memory, and the
+// achieved GFLOP/s of the training step beside the backend's own large-matmul rate. Prints one JSON object.
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, intFlag, measureMatmulRate, parseFlags, runCli } from '@biore/runtime';
+import '@biore/embeddings';
+import { loadDataset, datasetInfo } from '@biore/re-data';
+import { createREModel, crossEntropy, makeOptimizer, LITE_DEFAULTS, type LiteConfig } from '@biore/re-model';
+import { embeddingSpec } from './embeddings-flag.ts';
+import { startup } from './common.ts';
+
+let peakRss = 0;
+const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
+
+runCli(async () => {
+  const { values: f } = parseFlags({
+    embeddings: { type: 'string', default: 'glove' }, glove: { type: 'string' }, cse: { type: 'string' }, elmo: { type: 'string' }, bert: { type: 'string' },
+    hidden: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' },
+  });
+  const report = await startup(f, 'chemprot');
+  const timer = setInterval(sample, 50);
+  const hidden = intFlag(f.hidden, 'hidden', LITE_DEFAULTS.hidden);
+  const B = intFlag(f.batch, 'batch', 32);
+  const steps = intFlag(f.steps, 'steps', 20);
+  const info = datasetInfo('chemprot');
+  const data = loadDataset('chemprot', { split: 'dev', dataFlag: f.data });
+  const rng = new Rng(1);
+  const config: LiteConfig = {
+    ...LITE_DEFAULTS, family: 'lite', labels: info.labels, indicator: 'tags', hidden, embeddings: embeddingSpec(f.embeddings!, f),
+  } as LiteConfig;
+  const model = await createREModel(config, rng);
+  const D = (model as any).embedder.embeddingLength as number;
+  const labelIndex = new Map(info.labels.map((l, i) => [l, i]));
+  const vars = model.trainableVariables();
+  const opt = makeOptimizer({ optimizer: 'sgd', lr: 0.1, weightDecay: 0 });
+  const pick = (n: number, k: number) => Array.from({ length: n }, (_, i) => data[(k * n + i) % data.length]);
+
+  // training: forward + backward + update on batches of B real ChemProt sentences
+  let flops = 0, sentences = 0, trainMs = 0;
+  for (let s = -2; s < steps; s++) {
+    const insts = pick(B, s + 2);
+    const batch = model.prepare(insts) as { lengths: number[] };
+    const y = insts.map((i) => labelIndex.get(i.label)!);
+    const T = Math.max(...batch.lengths);
+    const t0 = performance.now();
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(batch, true, s).logits, y), Object.values(vars));
+      const named: Record<string, tf.Tensor> = {};
+      for (const [k, v] of Object.entries(vars)) named[k] = grads[v.name];
+      opt.step(named, vars);
+      value.dataSync();
+    });
+    if (s < 0) continue; // warm-up steps
+    trainMs += performance.now() - t0;
+    sentences += B;
+    // two directions x (input projection + recurrence) x 4 gates, forward pass = 1/3 of forward+backward
+    flops += 3 * 2 * (2 * B * T * (D + hidden) * 4 * hidden);
+  }
+  const extract = (bs: number, n: number) => {
+    let ms = 0;
+    for (let k = 0; k < n; k++) {
+      const batch = model.prepare(pick(bs, k));
+      const t0 = performance.now();
+      tf.tidy(() => { tf.softmax(model.forward(batch, false).logits).dataSync(); });
+      ms += performance.now() - t0;
+    }
+    return ms / (bs * n);
+  };
+  extract(1, 3);
+  const ms1 = extract(1, 50);
+  const ms32 = extract(32, 5);
+  const achieved = flops / (trainMs / 1000) / 1e9;
+  const matmul = measureMatmulRate();
+  sample();
+  clearInterval(timer);
+  console.log(JSON.stringify({
+    bench: 're-lite', backend: report.backend, embeddings: f.embeddings, embeddingLength: D, hidden, batch: B, steps,
+    trainSentencesPerSec: sentences / (trainMs / 1000), extractMsPerSentenceBatch1: ms1, extractMsPerSentenceBatch32: ms32,
+    achievedGflops: achieved, matmulGflops: matmul, fractionOfMatmulRate: achieved / matmul,
+    peakRssMB: Math.round(peakRss / 2 ** 20), tfBytesMB: Math.round(tf.memory().numBytes / 2 ** 20),
+  }));
+});

@@ -1,0 +1,23 @@
+// nx run re-lite:eval — scores a trained RE model on a split: micro P/R/F1 over the positive classes, per class, confusion.
+import { intFlag, parseFlags, runCli, UserError } from '@biore/runtime';
+import '@biore/embeddings';
+import { loadDataset, datasetInfo } from '@biore/re-data';
+import { evaluate, loadREModel } from '@biore/re-model';
+import { requireDataset, startup } from './common.ts';
+
+runCli(async () => {
+  const { values: f } = parseFlags({
+    model: { type: 'string' }, dataset: { type: 'string', default: 'chemprot' }, split: { type: 'string', default: 'test' },
+    fold: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' },
+  });
+  if (!f.model) throw new UserError('--model DIR is required (a run folder written by re-lite:train)');
+  const dataset = requireDataset(f.dataset!);
+  const report = await startup(f, dataset);
+  const model = await loadREModel(f.model);
+  const info = datasetInfo(dataset as any);
+  const instances = loadDataset(dataset as any, { split: f.split!, fold: f.fold !== undefined ? intFlag(f.fold, 'fold', 1) : undefined, dataFlag: f.data });
+  const t0 = performance.now();
+  const scores = evaluate(model, instances, info.positiveLabels, intFlag(f.batch, 'batch', 64), f.split);
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(JSON.stringify({ dataset, split: f.split, model: f.model, backend: report.backend, instances: instances.length, seconds, msPerSentence: (1000 * seconds) / instances.length, ...scores }));
+});

@@ -1,0 +1,5 @@
+export * from './config.ts';
+export * from './model.ts';
+export * from './checkpoint.ts';
+export * from './pretrain.ts';
+export * from './torch.ts';

@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '@biore/runtime';
+import { BidirectionalLM, ScalarMix, loadBilm, loadBilmHdf5 } from '@biore/elmo';
+import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedder.ts';
+
+/**
+ * How an ELMo embedder is rebuilt: either `model` (a folder from `nx run elmo-lm:pretrain`) or the published
+ * pair `options` + `weights` (bilm-tf options.json and weights.hdf5, e.g. the PubMed ELMo).
+ */
+export interface ElmoSpec extends EmbedderSpec {
+  type: 'elmo';
+  model?: string;
+  options?: string;
+  weights?: string;
+  /** train the scalar mix (layer weights and γ) with the downstream model (default true) */
+  trainable?: boolean;
+  /** also train the biLM itself (allennlp's requires_grad); off by default, as in Peters et al. */
+  fineTune?: boolean;
+  /** scalar mix parameters (unnormalised weights and γ); equal weights and γ = 1 when absent */
+  mix?: { weights: number[]; gamma: number };
+  /** host memory for cached biLM layers of frozen models, in MB (default 256; 0 disables) */
+  cacheMB?: number;
+}
+
+/**
+ * ELMo as a token embedding (Peters et al. 2018): the biLM's layers — the char-CNN token layer duplicated
+ * (token ++ token), then each LSTM layer forward ++ backward — combined by a scalar mix γ·Σ softmax(s)_k·h_k.
+ * Each sentence is run alone from a zero state between `<S>` and `</S>`, so a vector does not depend on the
+ * batch. When the biLM is frozen its layers are cached per sentence on the host (the RE model sees the same
+ * sentences every epoch), and only the mix runs on every call.
+ */
+export class ElmoEmbedder implements Embedder {
+  readonly name = 'elmo';
+  readonly embeddingLength: number;
+  readonly mix: ScalarMix;
+  private readonly cache = new Map<string, Float32Array>();
+  private cacheFloats = 0;
+  private readonly cacheLimit: number;
+
+  constructor(readonly bilm: BidirectionalLM, readonly spec: ElmoSpec) {
+    this.embeddingLength = 2 * bilm.dim;
+    const layers = bilm.forwardLayers.length + 1;
+    this.mix = new ScalarMix(layers, spec.mix ?? {}, spec.trainable ?? true);
+    this.cacheLimit = spec.fineTune ? 0 : ((spec.cacheMB ?? 256) * 1024 * 1024) / 4;
+  }
+
+  static async load(spec: EmbedderSpec): Promise<ElmoEmbedder> {
+    const s = spec as ElmoSpec;
+    if (s.mix && (!Array.isArray(s.mix.weights) || typeof s.mix.gamma !== 'number')) throw new UserError("an 'elmo' spec's mix needs weights (numbers) and gamma");
+    if (s.model) return new ElmoEmbedder(loadBilm(s.model).model, s);
+    if (s.options && s.weights) return new ElmoEmbedder(await loadBilmHdf5(s.options, s.weights), s);
+    throw new UserError("an 'elmo' embedding spec needs 'model' (a folder from elmo-lm:pretrain) or both 'options' and 'weights' (bilm-tf options.json and weights.hdf5)");
+  }
+
+  /** The biLM's layers for a batch, [B, maxLen, 2P] each, through the cache when the biLM is frozen. */
+  layers(sentences: readonly (readonly string[])[]): tf.Tensor3D[] {
+    if (this.cacheLimit <= 0) return this.bilm.elmoLayers(sentences);
+    const L = this.mix.numLayers;
+    const W = this.embeddingLength;
+    const keys = sentences.map((s) => s.join('\u0000'));
+    const todo = [...new Set(keys.filter((k) => !this.cache.has(k)))];
+    const fresh = new Map<string, Float32Array>();
+    if (todo.length) {
+      const sents = todo.map((k) => (k === '' ? [] : k.split('\u0000')));
+      const out = this.bilm.elmoLayers(sents);
+      const T = out[0].shape[1];
+      const host = out.map((t) => t.dataSync() as Float32Array);
+      tf.dispose(out);
+      sents.forEach((s, b) => {
+        const v = new Float32Array(L * s.length * W);
+        for (let l = 0; l < L; l++) v.set(host[l].subarray(b * T * W, (b * T + s.length) * W), l * s.length * W);
+        fresh.set(todo[b], v);
+      });
+    }
+    const maxLen = sentences.reduce((m, s) => Math.max(m, s.length), 0);
+    const B = sentences.length;
+    const bufs = Array.from({ length: L }, () => new Float32Array(B * maxLen * W));
+    keys.forEach((k, b) => {
+      const v = this.cache.get(k) ?? fresh.get(k)!;
+      const n = sentences[b].length;
+      for (let l = 0; l < L; l++) bufs[l].set(v.subarray(l * n * W, (l + 1) * n * W), b * maxLen * W);
+    });
+    for (const [k, v] of fresh) this.remember(k, v);
+    return bufs.map((x) => tf.tensor3d(x, [B, maxLen, W]));
+  }
+
+  private remember(key: string, v: Float32Array): void {
+    if (v.length > this.cacheLimit) return;
+    this.cache.set(key, v);
+    this.cacheFloats += v.length;
+    for (const [k, old] of this.cache) {
+      if (this.cacheFloats <= this.cacheLimit) break;
+      this.cache.delete(k);
+      this.cacheFloats -= old.length;
+    }
+  }
+
+  embed(sentences: readonly (readonly string[])[]): tf.Tensor3D {
+    return tf.tidy(() => this.mix.apply(this.layers(sentences)) as tf.Tensor3D);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    const vars: tf.Variable[] = [];
+    if (this.spec.trainable ?? true) vars.push(...this.mix.variables());
+    if (this.spec.fineTune) vars.push(...Object.entries(this.bilm.variables()).filter(([k]) => !k.startsWith('softmax/')).map(([, v]) => v));
+    return vars;
+  }
+
+  describe(): ElmoSpec {
+    const { weights, gamma } = this.mix.values();
+    const { mix: _old, ...rest } = this.spec;
+    return { ...rest, type: 'elmo', mix: { weights, gamma } };
+  }
+
+  dispose(): void {
+    this.mix.dispose();
+    this.bilm.dispose();
+    this.cache.clear();
+  }
+}
+
+registerEmbedderType('elmo', (spec) => ElmoEmbedder.load(spec));

@@ -1,0 +1,5 @@
+export * from './client.ts';
+export * from './rate.ts';
+export * from './job.ts';
+export * from './ncbi.ts';
+export * from './testing.ts';

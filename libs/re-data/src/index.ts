@@ -1,0 +1,10 @@
+export * from './types.ts';
+export * from './indicators.ts';
+export * from './datasets.ts';
+export * from './export.ts';
+export * from './stats.ts';
+export { loadChemProt, type ChemProtLoad } from './chemprot.ts';
+export { loadDdi, readDdiZip, parseDdiDocument, ddiDevDocuments, DDI_DEV_SEED, DDI_DEV_FRACTION } from './ddi.ts';
+export { loadGad, tokenizeWithPlaceholders, GAD_FOLDS } from './gad.ts';
+export { loadAimed, parseAimedFile, AIMED_FOLDS } from './aimed.ts';
+export { tokenizeWithBoundaries } from './spans.ts';

@@ -1,0 +1,41 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Progress } from '@biore/runtime';
+import type { RelationInstance } from '@biore/re-data';
+import { scoreRelations } from '@biore/metrics';
+import type { REModel } from './contract.ts';
+import { evalBatches } from './batches.ts';
+
+export interface Prediction {
+  label: string;
+  probabilities: number[];
+  words: string[];
+  attention?: number[];
+}
+
+/** Runs the model over instances in length-sorted batches; results come back in input order. */
+export function predict(model: REModel, instances: readonly RelationInstance[], batchSize = 64, opts: { attention?: boolean; progress?: string } = {}): Prediction[] {
+  const out: Prediction[] = new Array(instances.length);
+  const progress = opts.progress ? new Progress(opts.progress, instances.length, 'sent') : undefined;
+  for (const idx of evalBatches(instances.map((i) => i.tokens.length), batchSize)) {
+    const batch = model.prepare(idx.map((i) => instances[i]));
+    const words = model.words(batch);
+    const [probs, att] = tf.tidy(() => {
+      const { logits, attention } = model.forward(batch, false);
+      return [tf.softmax(logits).arraySync() as number[][], opts.attention && attention ? (attention.arraySync() as number[][]) : undefined];
+    });
+    idx.forEach((i, k) => {
+      let best = 0;
+      for (let c = 1; c < probs[k].length; c++) if (probs[k][c] > probs[k][best]) best = c;
+      out[i] = { label: model.labels[best], probabilities: probs[k], words: words[k], attention: att?.[k].slice(0, words[k].length) };
+    });
+    progress?.tick(idx.length);
+  }
+  progress?.end();
+  return out;
+}
+
+/** Micro P/R/F1 over the positive classes (and the rest of the report) for a model on labelled instances. */
+export function evaluate(model: REModel, instances: readonly RelationInstance[], positiveLabels: readonly string[], batchSize = 64, progress?: string) {
+  const preds = predict(model, instances, batchSize, { progress });
+  return scoreRelations(instances.map((i) => i.label), preds.map((p) => p.label), [...positiveLabels]);
+}

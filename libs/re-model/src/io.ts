@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Rng, UserError, loadArtifact } from '@biore/runtime';
+import { tokenize } from '@biore/text';
+import type { EntitySpan, EntityType, RelationInstance } from '@biore/re-data';
+import { assignWeights, createREModel, type REModel, type REModelConfig } from './contract.ts';
+import { BEST } from './trainer.ts';
+
+/** Loads a trained RE model from a run folder (its `best/`) or from an artifact folder itself. */
+export async function loadREModel(dir: string): Promise<REModel> {
+  const art = existsSync(join(dir, BEST, 'config.json')) ? join(dir, BEST) : dir;
+  const { config, tensors } = loadArtifact(art);
+  const model = await createREModel(config as unknown as REModelConfig, new Rng(0));
+  assignWeights(model, tensors, join(art, 'model.safetensors'));
+  return model;
+}
+
+const TAGS: Record<string, EntityType> = { chem: 'CHEMICAL', gene: 'GENE', drug: 'DRUG', prot: 'PROTEIN', dise: 'DISEASE' };
+
+interface CharSpan { start: number; end: number; type: EntityType }
+
+/** Removes `<chem>…</chem>`-style markers, returning the plain text and the marked character spans. */
+export function parseMarkedText(marked: string, source: string, record: number): { text: string; spans: CharSpan[] } {
+  const spans: CharSpan[] = [];
+  let text = '';
+  const re = /<(\/?)(chem|gene|drug|prot|dise)>/g;
+  let last = 0, open: { tag: string; start: number } | undefined;
+  for (let m; (m = re.exec(marked)); ) {
+    text += marked.slice(last, m.index);
+    last = m.index + m[0].length;
+    if (!m[1]) {
+      if (open) throw new UserError(`nested entity marker <${m[2]}> inside <${open.tag}>`, { file: source, record });
+      open = { tag: m[2], start: text.length };
+    } else {
+      if (!open || open.tag !== m[2]) throw new UserError(`closing marker </${m[2]}> without its opening one`, { file: source, record });
+      spans.push({ start: open.start, end: text.length, type: TAGS[m[2]] });
+      open = undefined;
+    }
+  }
+  if (open) throw new UserError(`marker <${open.tag}> is never closed`, { file: source, record });
+  text += marked.slice(last);
+  return { text, spans };
+}
+
+/**
+ * Turns one `predict` input record into a relation instance. Either
+ * `{"text": "...", "e1": {"start", "end", "type"}, "e2": {...}}` with character offsets, or
+ * `{"text": "... <chem>X</chem> ... <gene>Y</gene> ..."}` with exactly two marked entities.
+ */
+export function instanceFromRecord(rec: Record<string, any>, source: string, record: number): RelationInstance {
+  if (typeof rec?.text !== 'string') throw new UserError("expected a JSON object with a 'text' string", { file: source, record });
+  let text: string, spans: CharSpan[];
+  if (rec.e1 && rec.e2) {
+    text = rec.text;
+    spans = [rec.e1, rec.e2].map((e: any, k) => {
+      if (!Number.isInteger(e.start) || !Number.isInteger(e.end) || e.start < 0 || e.end > text.length || e.start >= e.end) {
+        throw new UserError(`entity e${k + 1} offsets [${e.start}, ${e.end}) lie outside the ${text.length}-character sentence`, { file: source, record });
+      }
+      if (!Object.values(TAGS).includes(e.type)) throw new UserError(`entity e${k + 1} has unknown type '${e.type}' (expected ${Object.values(TAGS).join(', ')})`, { file: source, record });
+      return { start: e.start, end: e.end, type: e.type as EntityType };
+    });
+  } else {
+    ({ text, spans } = parseMarkedText(rec.text, source, record));
+    if (spans.length !== 2) throw new UserError(`expected exactly two marked entities, found ${spans.length}`, { file: source, record });
+  }
+  const toks = tokenize(text);
+  const toSpan = (s: CharSpan): EntitySpan => {
+    let start = -1, end = -1;
+    toks.forEach((t, i) => {
+      if (t.end > s.start && t.start < s.end) {
+        if (start < 0) start = i;
+        end = i + 1;
+      }
+    });
+    if (start < 0) throw new UserError(`entity [${s.start}, ${s.end}) covers no token`, { file: source, record });
+    return { type: s.type, start, end, text: text.slice(s.start, s.end) };
+  };
+  return { id: String(rec.id ?? record), docId: String(rec.docId ?? rec.id ?? record), tokens: toks.map((t) => t.text), e1: toSpan(spans[0]), e2: toSpan(spans[1]), label: String(rec.label ?? '') };
+}

@@ -1,0 +1,168 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng, initBackend, loadArtifact } from '@biore/runtime';
+import {
+  createREModel, train, crossEntropy, predict, loadREModel, cropAroundEntities, epochBatches, instanceFromRecord, parseMarkedText,
+  type LiteREModel,
+} from '../src/index.ts';
+import { LABELS, tinyConfig, tinyDataset, tinyTrainOptions } from './fixtures/tiny.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tmp = () => mkdtempSync(join(tmpdir(), 'biore-re-model-'));
+
+test('attention weights are a distribution over each sentence\'s real words only', async () => {
+  await initBackend();
+  const model = (await createREModel(tinyConfig() as any, new Rng(1))) as LiteREModel;
+  const data = tinyDataset(5, 9);
+  const batch = model.prepare(data);
+  const { logits, attention } = model.forward(batch, false);
+  assert.deepEqual(logits.shape, [5, LABELS.length]);
+  const att = attention.arraySync();
+  batch.lengths.forEach((len, b) => {
+    const real = att[b].slice(0, len).reduce((s, x) => s + x, 0);
+    assert.ok(Math.abs(real - 1) < 1e-5, `row ${b} sums to ${real}`);
+    assert.ok(att[b].slice(len).every((x) => x === 0));
+  });
+  // tags wrap the entities: the model reads "<chem> aspirin </chem>"
+  assert.ok(batch.words[0].includes('<chem>') && batch.words[0].includes('</gene>'));
+  tf.dispose([logits, attention]);
+  model.dispose();
+});
+
+test('padding does not change a sentence\'s prediction (batch composition independence)', async () => {
+  await initBackend();
+  const model = await createREModel(tinyConfig() as any, new Rng(2));
+  const data = tinyDataset(6, 4);
+  const alone = tf.tidy(() => model.forward(model.prepare([data[0]]), false).logits.arraySync()[0]);
+  const longest = data.reduce((a, b) => (b.tokens.length > a.tokens.length ? b : a));
+  const together = tf.tidy(() => model.forward(model.prepare([data[0], longest]), false).logits.arraySync()[0]);
+  alone.forEach((x, i) => assert.ok(Math.abs(x - together[i]) < 1e-5, `${x} vs ${together[i]}`));
+  model.dispose();
+});
+
+test('the loss gradient of every weight matches central differences', async () => {
+  await initBackend();
+  const model = await createREModel({ ...tinyConfig(3), dropoutEmbedding: 0, dropoutOutput: 0 } as any, new Rng(5));
+  const data = tinyDataset(3, 6);
+  const batch = model.prepare(data);
+  const y = data.map((d) => LABELS.indexOf(d.label));
+  const vars = model.trainableVariables();
+  const f = () => crossEntropy(model.forward(batch, false).logits, y);
+  const { grads } = tf.variableGrads(f, Object.values(vars));
+  const eps = 1e-2;
+  let worst = 0;
+  for (const [name, v] of Object.entries(vars)) {
+    const g = grads[v.name].dataSync();
+    const base = v.dataSync().slice();
+    for (const i of [0, Math.floor(base.length / 2), base.length - 1]) {
+      const at = (delta: number) => {
+        const p = base.slice(); p[i] += delta;
+        v.assign(tf.tensor(p, v.shape));
+        return tf.tidy(() => f().dataSync()[0]);
+      };
+      const num = (at(eps) - at(-eps)) / (2 * eps);
+      v.assign(tf.tensor(base, v.shape));
+      const err = Math.abs(num - g[i]) / Math.max(1e-3, Math.abs(num) + Math.abs(g[i]));
+      worst = Math.max(worst, err);
+      assert.ok(err < 2e-2, `${name}[${i}]: analytic ${g[i]} vs numerical ${num}`);
+    }
+  }
+  assert.ok(worst < 2e-2);
+  tf.dispose(Object.values(grads));
+  model.dispose();
+});
+
+test('training lowers the loss, learns the task, and leaks no tensors across steps', async () => {
+  await initBackend();
+  const model = await createREModel(tinyConfig(8) as any, new Rng(7));
+  const trainSet = tinyDataset(96, 1), dev = tinyDataset(48, 2);
+  const lossOn = () => tf.tidy(() => crossEntropy(model.forward(model.prepare(dev), false).logits, dev.map((d) => LABELS.indexOf(d.label))).dataSync()[0]);
+  const before = lossOn();
+  const out = tmp();
+  const o = { ...tinyTrainOptions(out), optimizer: 'adam' as const, lr: 0.02, epochs: 1, resume: false, checkpointEvery: 0 };
+  await train(model, { train: trainSet, dev, trainSource: 'tiny' }, o);
+  const tensorsAfterOne = tf.memory().numTensors;
+  await train(model, { train: trainSet, dev, trainSource: 'tiny' }, { ...o, outDir: tmp(), epochs: 12 });
+  assert.equal(tf.memory().numTensors, tensorsAfterOne, 'tensor count grew over training');
+  const after = lossOn();
+  assert.ok(after < before * 0.5, `dev loss ${before} -> ${after}`);
+  const preds = predict(model, dev);
+  const acc = preds.filter((p, i) => p.label === dev[i].label).length / dev.length;
+  assert.ok(acc > 0.9, `dev accuracy ${acc}`);
+  assert.ok(existsSync(join(out, 'best', 'model.safetensors')) && existsSync(join(out, 'metrics.jsonl')));
+  model.dispose();
+});
+
+test('a run killed with SIGKILL resumes from its checkpoint and ends with the same weights as an unbroken run', async () => {
+  await initBackend();
+  const child = join(here, 'fixtures', 'train-child.ts');
+  const run = (dir: string, killAtStep?: number) => new Promise<void>((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', child, dir], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BIORE_QUIET: '1' } });
+    let err = '';
+    p.stderr.on('data', (d) => { err += d; });
+    let timer: NodeJS.Timeout | undefined;
+    if (killAtStep !== undefined) {
+      timer = setInterval(() => {
+        const st = join(dir, 'checkpoint', 'state.json');
+        if (existsSync(st)) {
+          try { if (JSON.parse(readFileSync(st, 'utf8')).step >= killAtStep) p.kill('SIGKILL'); } catch { /* being replaced */ }
+        }
+      }, 5);
+    }
+    p.on('exit', (code, signal) => {
+      if (timer) clearInterval(timer);
+      if (code === 0 || signal === 'SIGKILL') resolve(); else reject(new Error(`child exited ${code}: ${err}`));
+    });
+  });
+  const unbroken = tmp(), broken = tmp();
+  await run(unbroken);
+  await run(broken, 14);
+  const mid = JSON.parse(readFileSync(join(broken, 'checkpoint', 'state.json'), 'utf8'));
+  assert.ok(!mid.finished, 'the child was killed before it finished');
+  await run(broken);
+  const a = loadArtifact(join(unbroken, 'checkpoint')), b = loadArtifact(join(broken, 'checkpoint'));
+  assert.equal((b.state as any).finished, true);
+  assert.equal((b.state as any).step, (a.state as any).step);
+  for (const [name, t] of Object.entries(a.tensors)) {
+    const u = b.tensors[name].data;
+    t.data.forEach((x, i) => assert.ok(Math.abs(x - u[i]) <= 1e-5 * Math.max(1, Math.abs(x)), `${name}[${i}] ${x} vs ${u[i]}`));
+  }
+  const m = await loadREModel(broken);
+  assert.deepEqual(m.labels, LABELS);
+  m.dispose();
+});
+
+test('cropping keeps both entities and at most maxTokens tokens', () => {
+  const inst = { id: 'x', docId: 'd', label: 'false', tokens: Array.from({ length: 40 }, (_, i) => `w${i}`),
+    e1: { type: 'CHEMICAL', start: 20, end: 22, text: 'w20 w21' }, e2: { type: 'GENE', start: 30, end: 31, text: 'w30' } } as const;
+  const c = cropAroundEntities(inst as any, 16);
+  assert.equal(c.tokens.length, 16);
+  assert.deepEqual(c.tokens.slice(c.e1.start, c.e1.end), ['w20', 'w21']);
+  assert.deepEqual(c.tokens.slice(c.e2.start, c.e2.end), ['w30']);
+});
+
+test('epoch batches cover every instance once and depend only on seed and epoch', () => {
+  const lengths = Array.from({ length: 103 }, (_, i) => (i * 37) % 50);
+  const a = epochBatches(lengths, 8, 1, 0);
+  assert.deepEqual(a.flat().sort((x, y) => x - y), lengths.map((_, i) => i));
+  assert.deepEqual(epochBatches(lengths, 8, 1, 0), a);
+  assert.notDeepEqual(epochBatches(lengths, 8, 1, 1), a);
+});
+
+test('predict input: marked text and character offsets give the same instance; bad records are named', () => {
+  const a = instanceFromRecord({ text: 'Aspirin inhibits <gene>COX-2</gene> in <chem>rats</chem>.' }, 'in.jsonl', 1);
+  const plain = 'Aspirin inhibits COX-2 in rats.';
+  const b = instanceFromRecord({ text: plain, e1: { start: 17, end: 22, type: 'GENE' }, e2: { start: 26, end: 30, type: 'CHEMICAL' } }, 'in.jsonl', 2);
+  assert.deepEqual(a.tokens, b.tokens);
+  assert.deepEqual([a.e1.start, a.e1.end, a.e2.start, a.e2.end], [b.e1.start, b.e1.end, b.e2.start, b.e2.end]);
+  assert.equal(parseMarkedText('x <chem>y</chem>', 'f', 1).text, 'x y');
+  assert.throws(() => instanceFromRecord({ text: plain, e1: { start: 5, end: 99, type: 'GENE' }, e2: { start: 0, end: 3, type: 'CHEMICAL' } }, 'in.jsonl', 3), /in\.jsonl, record 3: entity e1 offsets \[5, 99\) lie outside/);
+  assert.throws(() => instanceFromRecord({ text: 'only <chem>one</chem>' }, 'in.jsonl', 4), /record 4: expected exactly two/);
+  assert.throws(() => instanceFromRecord({ text: 'a <chem>b</gene>' }, 'in.jsonl', 5), /record 5: closing marker/);
+});
