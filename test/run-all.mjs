@@ -4,6 +4,12 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 rmSync('dist/test-results', { recursive: true, force: true });
+// the whole workspace type-checks (strict) before any test runs; tsx itself does not check types
+const tsc = spawnSync('npx', ['tsc', '-p', 'tsconfig.base.json', '--noEmit'], { stdio: 'inherit' });
+if (tsc.status !== 0) {
+  console.log('\ntests: 0 passed, 1 failed, 0 skipped (type-check failed)');
+  process.exit(1);
+}
 const extra = process.argv.slice(2);
 const r = spawnSync('npx', ['nx', 'run-many', '-t', 'test', '--parallel=1', '--outputStyle=stream', '--skipNxCache', ...extra], {
   stdio: 'inherit',

@@ -111,6 +111,15 @@ async function main(): Promise<void> {
     const ckptDir = join(outRoot, `${direction}.checkpoint`);
     const resume = f.resume ? (existsSync(ckptDir) ? loadCheckpoint(ckptDir) : (() => { throw new UserError('--resume: no checkpoint to resume from', { file: ckptDir }); })()) : undefined;
     if (resume && resume.model.config.isForwardLm !== forward) throw new UserError(`the checkpoint holds a ${resume.model.config.isForwardLm ? 'forward' : 'backward'} LM, not a ${direction} one`, { file: ckptDir });
+    if (resume) {
+      const given: [string, unknown, unknown][] = [
+        ['hidden', f.hidden, resume.model.config.hiddenSize], ['layers', f.layers, resume.model.config.layers],
+        ['embedding-size', f['embedding-size'], resume.model.config.embeddingSize], ['nout', f.nout, resume.model.config.nout], ['dropout', f.dropout, resume.model.config.dropout],
+      ];
+      for (const [k, v, have] of given) {
+        if (v !== undefined && Number(v) !== have) throw new UserError(`--${k} ${v} differs from the checkpoint's ${have}; drop the flag to resume, or start afresh without --resume`, { file: ckptDir });
+      }
+    }
     const model = resume?.model ?? new CharLanguageModel(charLMConfig({
       vocabSize: freshDictionary.size, isForwardLm: forward, hiddenSize: int('hidden', DEFAULTS.hidden), layers: int('layers', 1),
       embeddingSize: int('embedding-size', 100), nout: f.nout ? int('nout', 0) : null, dropout: num('dropout', 0.1),

@@ -16,13 +16,19 @@ function readDocuments(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim().length > 0);
 }
 
+function positive(v: string | boolean | undefined, name: string, dflt: number): number {
+  const n = intFlag(v, name, dflt);
+  if (!(n > 0)) throw new UserError(`--${name} must be a positive number, got '${v}'`);
+  return n;
+}
+
 runCli(async () => {
   const { values: f } = parseFlags({
     corpus: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
     options: { type: 'string' }, epochs: { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' },
     window: { type: 'string' }, dim: { type: 'string' }, proj: { type: 'string' }, layers: { type: 'string' },
     negatives: { type: 'string' }, 'min-count': { type: 'string' }, 'max-vocab': { type: 'string' }, seed: { type: 'string' },
-    lr: { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'heldout-every': { type: 'string' }, fresh: { type: 'boolean' },
+    lr: { type: 'string' }, 'init-accumulator': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'heldout-every': { type: 'string' }, fresh: { type: 'boolean' },
     'max-docs': { type: 'string' },
   });
   const backend = await initBackend(f.backend);
@@ -89,7 +95,8 @@ runCli(async () => {
   const settings = {
     ...DEFAULT_TRAIN_SETTINGS,
     seed: intFlag(f.seed, 'seed', DEFAULT_TRAIN_SETTINGS.seed),
-    learningRate: f.lr ? Number(f.lr) : DEFAULT_TRAIN_SETTINGS.learningRate,
+    learningRate: positive(f.lr, 'lr', DEFAULT_TRAIN_SETTINGS.learningRate),
+    initialAccumulator: positive(f['init-accumulator'], 'init-accumulator', DEFAULT_TRAIN_SETTINGS.initialAccumulator),
     checkpointEvery: intFlag(f['checkpoint-every'], 'checkpoint-every', DEFAULT_TRAIN_SETTINGS.checkpointEvery),
   };
   const out = f.out ?? artifactDir('elmo-lm');

@@ -28,6 +28,8 @@ runCli(async () => {
       options: { dim: opts.dim, window: opts.window, xMax: opts.xMax, iterations: opts.iterations, threads: opts.threads, minCount: opts.minCount, memoryMB: opts.memoryMB },
       seconds: { vocab: s.vocab, cooccur: s.cooccur, shuffle: s.shuffle, countShuffle, train: s.train, wall },
       secondsPerIteration: perIteration,
+      // CPU seconds (all threads): on a loaded shared machine, wall time measures the neighbours too
+      cpuSeconds: { ...r.cpuSeconds, countShuffle: (r.cpuSeconds.vocab ?? 0) + (r.cpuSeconds.cooccur ?? 0) + (r.cpuSeconds.shuffle ?? 0), perIteration: (r.cpuSeconds.train ?? 0) / Math.max(1, r.history.length), perIterationPerThread: (r.cpuSeconds.train ?? 0) / Math.max(1, r.history.length) / opts.threads },
       costs: r.history.map((h) => Number(h.cost.toFixed(6))),
       finalCost,
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),

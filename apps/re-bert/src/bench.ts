@@ -2,7 +2,7 @@
 // Either a BERT folder (--model DIR) or a random BERT of a given size (--hidden --layers --heads --intermediate --vocab).
 import * as tf from '@tensorflow/tfjs-core';
 import { parseFlags, runCli, measureMatmulRate } from '@biore/runtime';
-import { BertModel, loadBert, parseBertConfig } from '@biore/bert';
+import { BertModel, loadBertAny, parseBertConfig } from '@biore/bert';
 import { numFlag, startBackend } from './common.ts';
 
 runCli(async () => {
@@ -11,7 +11,7 @@ runCli(async () => {
     vocab: { type: 'string' }, 'max-length': { type: 'string' }, seconds: { type: 'string' }, batches: { type: 'string' }, backend: { type: 'string' },
   });
   const report = await startBackend(f.backend);
-  const model = f.model ? loadBert(f.model).model : new BertModel(parseBertConfig({
+  const model = f.model ? (await loadBertAny(f.model)).model : new BertModel(parseBertConfig({
     vocab_size: numFlag(f.vocab, 'vocab', 8000), hidden_size: numFlag(f.hidden, 'hidden', 128), num_hidden_layers: numFlag(f.layers, 'layers', 2),
     num_attention_heads: numFlag(f.heads, 'heads', 2), intermediate_size: numFlag(f.intermediate, 'intermediate', 512), max_position_embeddings: 512,
   }, '--flags'), { seed: 1 });

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { Rng, UserError, backendChoice, findData, initBackend, type BackendReport } from '@biore/runtime';
-import { openCorpus } from '@biore/corpus';
+import { DEFAULT_PRESET, corpusDir, openCorpus } from '@biore/corpus';
 import { datasetInfo, loadDataset, type RelationInstance } from '@biore/re-data';
 
 /** Starts the tfjs backend and prints it, with the data root a dataset is read from when one is given. */
@@ -14,11 +15,13 @@ export async function startBackend(flag?: string, dataset?: { name: string; data
 
 /**
  * The pre-training text: a corpus folder or manifest from corpus:build (its train files), a plain text file
- * (one sentence or document a line), or by default the PubMed sample of the data root.
+ * (one sentence or document a line); by default the corpus `nx run corpus:build` writes
+ * (artifacts/corpus/local-all) when it exists, else the PubMed sample of the data root.
  */
 export function corpusLines(corpus: string | undefined, dataFlag?: string, maxLines = 0): { lines: string[]; source: string } {
   let files: string[];
   let source: string;
+  if (!corpus && existsSync(join(corpusDir(DEFAULT_PRESET), 'manifest.json'))) corpus = corpusDir(DEFAULT_PRESET);
   if (!corpus) {
     const found = findData('text/pubmed/PubMedAbstract_1MB.txt', dataFlag);
     files = [found.path];

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
 import { Progress, UserError, openAtomicWriter, parseFlags, runCli } from '@biore/runtime';
-import { loadBert } from '@biore/bert';
+import { loadBertAny } from '@biore/bert';
 import { numFlag, startBackend } from './common.ts';
 
 runCli(async () => {
@@ -15,7 +15,7 @@ runCli(async () => {
   if (f.layers !== 'all' && f.layers !== 'last') throw new UserError(`--layers must be all or last, got '${f.layers}'`);
   if (!existsSync(f.input)) throw new UserError('input file not found', { file: f.input });
   const report = await startBackend(f.backend);
-  const { model, tokenizer, config } = loadBert(f.model);
+  const { model, tokenizer, config } = await loadBertAny(f.model);
   const maxLength = Math.min(numFlag(f['max-length'], 'max-length', 512), config.max_position_embeddings);
   const batchSize = numFlag(f.batch, 'batch', 16);
   const digits = numFlag(f.digits, 'digits', 6);

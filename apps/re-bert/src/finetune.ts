@@ -12,7 +12,7 @@ runCli(async () => {
     epochs: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, 'max-length': { type: 'string' }, warmup: { type: 'string' },
     'weight-decay': { type: 'string' }, clip: { type: 'string' }, dropout: { type: 'string' }, 'lstm-hidden': { type: 'string' },
     'max-train': { type: 'string' }, 'max-eval': { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    resume: { type: 'boolean', default: false }, 'max-time': { type: 'string' }, 'checkpoint-every': { type: 'string' },
+    resume: { type: 'boolean', default: false }, accumulate: { type: 'string' }, 'max-time': { type: 'string' }, 'checkpoint-every': { type: 'string' },
     backend: { type: 'string' }, data: { type: 'string' },
   });
   const dataset = requireDataset(f.dataset!);
@@ -43,7 +43,7 @@ runCli(async () => {
     optimizer: 'adamw' as const, lr: numFlag(f.lr, 'lr', 2e-5), weightDecay: numFlag(f['weight-decay'], 'weight-decay', 0.01),
     warmup: numFlag(f.warmup, 'warmup', 0.1), schedule: 'linear' as const, clipNorm: numFlag(f.clip, 'clip', 1), seed,
     checkpointEvery: numFlag(f['checkpoint-every'], 'checkpoint-every', 200), maxTime: numFlag(f['max-time'], 'max-time', 0),
-    resume: f.resume!, evalBatchSize: 32, positiveLabels: info.positiveLabels,
+    resume: f.resume!, evalBatchSize: 32, positiveLabels: info.positiveLabels, accumulate: numFlag(f.accumulate, 'accumulate', 1),
   };
   process.stderr.write(`fine-tuning ${bertDir} with head ${head} on ${dataset}: ${trainData.length} train, ${devData.length} dev instances; lr ${opts.lr}, batch ${opts.batchSize}, ${opts.epochs} epochs, max length ${config.maxLength} -> ${out}\n`);
   const t0 = performance.now();

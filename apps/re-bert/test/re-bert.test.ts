@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findData } from '@biore/runtime';
 
 const tmp = mkdtempSync(join(tmpdir(), 're-bert-app-'));
 function run(script: string, args: string[]): { code: number; stdout: string; stderr: string } {
@@ -14,13 +15,15 @@ const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 
 test('pretrain → encode → finetune → eval → predict → bench run end to end at a tiny size', () => {
   const bert = join(tmp, 'bert');
-  const p = run('pretrain', ['--out', bert, '--max-lines', '40', '--vocab-size', '600', '--hidden', '16', '--layers', '1', '--heads', '2',
+  const p = run('pretrain', ['--out', bert, '--corpus', findData('text/pubmed/PubMedAbstract_1MB.txt').path, '--max-lines', '40', '--vocab-size', '600', '--hidden', '16', '--layers', '1', '--heads', '2',
     '--intermediate', '32', '--seq-len', '32', '--steps', '3', '--batch', '4']);
   assert.equal(p.code, 0, p.stderr);
   const ps = lastJson(p.stdout);
   assert.equal(ps.steps, 3);
   for (const f of ['config.json', 'vocab.txt', 'model.safetensors']) assert.ok(existsSync(join(bert, f)), f);
-  assert.equal(readFileSync(join(bert, 'vocab.txt'), 'utf8').split('\n').filter(Boolean).length, 600);
+  const vocabSize = readFileSync(join(bert, 'vocab.txt'), 'utf8').split('\n').filter(Boolean).length;
+  assert.equal(vocabSize, 600);
+  assert.equal(JSON.parse(readFileSync(join(bert, 'config.json'), 'utf8')).vocab_size, vocabSize);
 
   writeFileSync(join(tmp, 's.txt'), 'Aspirin inhibits COX-2.\nThe kinase binds ATP.\n');
   const e = run('encode', ['--model', bert, '--input', join(tmp, 's.txt'), '--layers', 'all', '--out', join(tmp, 'e.jsonl')]);

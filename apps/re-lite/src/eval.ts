@@ -3,19 +3,21 @@ import { intFlag, parseFlags, runCli, UserError } from '@biore/runtime';
 import '@biore/embeddings';
 import { loadDataset, datasetInfo } from '@biore/re-data';
 import { evaluate, loadREModel } from '@biore/re-model';
-import { requireDataset, startup } from './common.ts';
+import { requireDataset, startup, subset } from './common.ts';
 
 runCli(async () => {
   const { values: f } = parseFlags({
     model: { type: 'string' }, dataset: { type: 'string', default: 'chemprot' }, split: { type: 'string', default: 'test' },
-    fold: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' },
+    fold: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' },
   });
   if (!f.model) throw new UserError('--model DIR is required (a run folder written by re-lite:train)');
   const dataset = requireDataset(f.dataset!);
   const report = await startup(f, dataset);
   const model = await loadREModel(f.model);
   const info = datasetInfo(dataset as any);
-  const instances = loadDataset(dataset as any, { split: f.split!, fold: f.fold !== undefined ? intFlag(f.fold, 'fold', 1) : undefined, dataFlag: f.data });
+  const all = loadDataset(dataset as any, { split: f.split!, fold: f.fold !== undefined ? intFlag(f.fold, 'fold', 1) : undefined, dataFlag: f.data });
+  // --limit N scores a seeded sample of N instances (quick checks); the full split otherwise
+  const instances = subset(all, f.limit ? intFlag(f.limit, 'limit', 0) : undefined, 42);
   const t0 = performance.now();
   const scores = evaluate(model, instances, info.positiveLabels, intFlag(f.batch, 'batch', 64), f.split);
   const seconds = (performance.now() - t0) / 1000;

@@ -11,10 +11,10 @@ runCli(async () => {
     dataset: { type: 'string', default: 'chemprot' },
     fold: { type: 'string' },
     embeddings: { type: 'string', default: 'glove' },
-    glove: { type: 'string' }, cse: { type: 'string' }, elmo: { type: 'string' }, bert: { type: 'string' },
+    glove: { type: 'string' }, 'fine-tune-glove': { type: 'boolean', default: false }, cse: { type: 'string' }, elmo: { type: 'string' }, bert: { type: 'string' },
     indicator: { type: 'string', default: 'tags' },
     hidden: { type: 'string' }, epochs: { type: 'string' }, batch: { type: 'string' },
-    optimizer: { type: 'string', default: 'sgd' }, lr: { type: 'string' }, clip: { type: 'string' },
+    optimizer: { type: 'string', default: 'adam' }, lr: { type: 'string' }, clip: { type: 'string' },
     'max-tokens': { type: 'string' }, 'max-train': { type: 'string' }, 'max-eval': { type: 'string' },
     seed: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean', default: false },
     'max-time': { type: 'string' }, 'checkpoint-every': { type: 'string' },
@@ -33,7 +33,7 @@ runCli(async () => {
   const devData = subset(devSet, maxEval, seed);
   const config: LiteConfig = {
     family: 'lite', labels: info.labels, indicator: f.indicator as any,
-    embeddings: embeddingSpec(f.embeddings!, { glove: f.glove, cse: f.cse, elmo: f.elmo, bert: f.bert }),
+    embeddings: embeddingSpec(f.embeddings!, { glove: f.glove, cse: f.cse, elmo: f.elmo, bert: f.bert }, { fineTuneGlove: f['fine-tune-glove'] }),
     hidden: intFlag(f.hidden, 'hidden', LITE_DEFAULTS.hidden),
     dropoutEmbedding: LITE_DEFAULTS.dropoutEmbedding, dropoutOutput: LITE_DEFAULTS.dropoutOutput,
     maxTokens: intFlag(f['max-tokens'], 'max-tokens', LITE_DEFAULTS.maxTokens),
@@ -49,7 +49,11 @@ runCli(async () => {
   process.stderr.write(`training ${config.embeddings.type === 'stack' ? f.embeddings : config.embeddings.type} lite model on ${dataset}: ${trainData.length} train, ${devData.length} dev instances -> ${out}\n`);
   const t0 = performance.now();
   const result = await train(model, { train: trainData, dev: devData, trainSource: dataset }, opts, (l) => process.stderr.write(JSON.stringify(l) + '\n'));
-  if (result.stoppedEarly) return;
+  // a signal pauses the run (resume with --resume); a spent --max-time budget still scores the best dev model
+  if (result.stoppedEarly === 'signal' || result.state.bestEpoch < 0) {
+    process.stderr.write(`stopped before any epoch was scored; continue with --resume\n`);
+    return;
+  }
   const trainSeconds = (performance.now() - t0) / 1000;
   model.dispose();
   const best = await loadREModel(out);
@@ -57,7 +61,7 @@ runCli(async () => {
   const scores = evaluate(best, testSet, info.positiveLabels, 64, 'test');
   const summary = {
     dataset, fold, split: 'test', model: 'lite', embeddings: f.embeddings, indicator: f.indicator, seed, backend: report.backend,
-    bestEpoch: result.state.bestEpoch, devF1: result.state.bestDevF1, trainSeconds: Math.round(trainSeconds),
+    stopped: result.stoppedEarly || undefined, epochsDone: result.state.epoch, bestEpoch: result.state.bestEpoch, devF1: result.state.bestDevF1, trainSeconds: Math.round(trainSeconds),
     precision: scores.precision, recall: scores.recall, f1: scores.f1, perClass: scores.perClass, out,
   };
   writeJsonAtomic(join(out, 'test-scores.json'), summary);

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, encodeSafetensors, loadSafetensors, readJson, writeDirAtomic, type HostTensor, type TensorMap } from '@biore/runtime';
-import { WordPieceTokenizer, readVocabFile, type WordPieceOptions } from '@biore/text';
+import { SentencePieceTokenizer, WordPieceTokenizer, readVocabFile, type SubwordTokenizer, type WordPieceOptions } from '@biore/text';
 import { bertConfigJson, parseBertConfig, type BertConfig } from './config.ts';
 import { BertModel, bertParamSpecs } from './model.ts';
 import { loadTorchStateDict } from './torch.ts';
@@ -87,42 +87,70 @@ function inferLowerCase(vocab: readonly string[]): boolean {
   return !vocab.some((t) => !/^\[.*\]$/.test(t) && /\p{Lu}/u.test(t));
 }
 
+function readWeights(dir: string): { tensors: TensorMap; weightsPath: string } {
+  const st = join(dir, 'model.safetensors');
+  if (existsSync(st)) return { tensors: loadSafetensors(st).tensors, weightsPath: st };
+  const pt = join(dir, 'pytorch_model.bin');
+  // read by a pickle interpreter that only rebuilds tensors (see torch.ts); nothing is executed
+  if (existsSync(pt)) return { tensors: loadTorchStateDict(pt), weightsPath: pt };
+  throw new UserError(existsSync(join(dir, 'tf_model.h5'))
+    ? 'only tf_model.h5 found: convert it to model.safetensors (transformers: BertModel.from_pretrained(dir, from_tf=True).save_pretrained(dir, safe_serialization=True))'
+    : 'neither model.safetensors nor pytorch_model.bin found', { file: dir });
+}
+
+function embeddingRows(tensors: TensorMap): number | undefined {
+  const emb = candidates('embeddings.word_embeddings.weight').map((n) => tensors[n]).find(Boolean);
+  return emb && emb.shape.length === 2 ? emb.shape[0] : undefined;
+}
+
+function readConfigs(dir: string): { config: BertConfig; tokConfig: Record<string, unknown> } {
+  if (!existsSync(dir)) throw new UserError('BERT folder not found', { file: dir });
+  const configPath = join(dir, 'config.json');
+  const config = parseBertConfig(readJson<Record<string, unknown>>(configPath, 'config.json'), configPath);
+  const tokConfigPath = join(dir, 'tokenizer_config.json');
+  const tokConfig = existsSync(tokConfigPath) ? readJson<Record<string, unknown>>(tokConfigPath, 'tokenizer_config.json') : {};
+  return { config, tokConfig };
+}
+
 /**
- * Loads a Hugging Face BERT folder — `config.json`, `vocab.txt`, `model.safetensors` or else a zip-format
+ * Loads a Hugging Face BERT folder — `config.json`, `vocab.txt`, `model.safetensors` or else a
  * `pytorch_model.bin` (optional `tokenizer_config.json`) — with one call.
  */
 export function loadBert(dir: string, o: LoadBertOptions = {}): LoadedBert {
-  if (!existsSync(dir)) throw new UserError('BERT folder not found', { file: dir });
-  const configPath = join(dir, 'config.json');
-  const raw = readJson<Record<string, unknown>>(configPath, 'config.json');
-  const config = parseBertConfig(raw, configPath);
-  let weightsPath = join(dir, 'model.safetensors');
-  let tensors: TensorMap;
-  if (existsSync(weightsPath)) {
-    tensors = loadSafetensors(weightsPath).tensors;
-  } else if (existsSync(join(dir, 'pytorch_model.bin'))) {
-    // read by a pickle interpreter that only rebuilds tensors (see torch.ts); nothing is executed
-    weightsPath = join(dir, 'pytorch_model.bin');
-    tensors = loadTorchStateDict(weightsPath);
-  } else {
-    throw new UserError(existsSync(join(dir, 'tf_model.h5'))
-      ? 'only tf_model.h5 found: convert it to model.safetensors (transformers: BertModel.from_pretrained(dir, from_tf=True).save_pretrained(dir, safe_serialization=True))'
-      : 'neither model.safetensors nor pytorch_model.bin found', { file: dir });
-  }
+  const { config, tokConfig } = readConfigs(dir);
   const vocabPath = join(dir, 'vocab.txt');
   const vocab = readVocabFile(vocabPath);
-  const emb = candidates('embeddings.word_embeddings.weight').map((n) => tensors[n]).find(Boolean);
-  if (emb && emb.shape.length === 2) {
-    const rows = emb.shape[0];
-    if (vocab.length > rows || (vocab.length < rows && !o.allowExtraEmbeddingRows)) {
-      throw new UserError(`vocab.txt has ${vocab.length} tokens but the word embeddings have ${rows} rows (config vocab_size ${config.vocab_size})`, { file: vocabPath });
-    }
+  const { tensors, weightsPath } = readWeights(dir);
+  const rows = embeddingRows(tensors);
+  if (rows !== undefined && (vocab.length > rows || (vocab.length < rows && !o.allowExtraEmbeddingRows))) {
+    throw new UserError(`vocab.txt has ${vocab.length} tokens but the word embeddings have ${rows} rows (config vocab_size ${config.vocab_size})`, { file: vocabPath });
   }
-  const tokConfigPath = join(dir, 'tokenizer_config.json');
-  const tokConfig = existsSync(tokConfigPath) ? readJson<Record<string, unknown>>(tokConfigPath, 'tokenizer_config.json') : {};
   const doLowerCase = o.tokenizer?.doLowerCase ??
     (typeof tokConfig.do_lower_case === 'boolean' ? tokConfig.do_lower_case : config.do_lower_case ?? inferLowerCase(vocab));
   const tokenizer = new WordPieceTokenizer(vocab, { source: vocabPath, ...o.tokenizer, doLowerCase });
+  const model = bertFromTensors(config, tensors, weightsPath, o.withMlmHead ?? false);
+  return { config, model, tokenizer, doLowerCase, dir };
+}
+
+export interface LoadedAnyBert extends Omit<LoadedBert, 'tokenizer'> {
+  tokenizer: SubwordTokenizer;
+}
+
+/**
+ * Like loadBert, for folders with either tokenizer: `vocab.txt` (WordPiece), or else a SentencePiece
+ * `.model` (spiece.model, sentencepiece.bpe.model, …) read through sentencepiece-js, locally.
+ */
+export async function loadBertAny(dir: string, o: LoadBertOptions = {}): Promise<LoadedAnyBert> {
+  if (!existsSync(dir) || existsSync(join(dir, 'vocab.txt'))) return loadBert(dir, o);
+  const spm = readdirSync(dir).filter((f) => f.endsWith('.model')).sort();
+  if (spm.length === 0) throw new UserError('no tokenizer: neither vocab.txt nor a SentencePiece .model', { file: dir });
+  if (o.tokenizer?.markers && Object.keys(o.tokenizer.markers).length) {
+    throw new UserError('entity markers mapped to [unused] tokens need a WordPiece vocab.txt; this BERT ships a SentencePiece model', { file: dir });
+  }
+  const { config, tokConfig } = readConfigs(dir);
+  const doLowerCase = o.tokenizer?.doLowerCase ?? (typeof tokConfig.do_lower_case === 'boolean' ? tokConfig.do_lower_case : config.do_lower_case ?? false);
+  const tokenizer = await SentencePieceTokenizer.load(join(dir, spm[0]), { doLowerCase });
+  const { tensors, weightsPath } = readWeights(dir);
   const model = bertFromTensors(config, tensors, weightsPath, o.withMlmHead ?? false);
   return { config, model, tokenizer, doLowerCase, dir };
 }

@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, encodeSafetensors, Rng, type TensorMap } from '@biore/runtime';
 import { zipSync } from 'fflate';
-import { loadBert, saveBert, BertModel, parseBertConfig, loadTorchStateDict } from '../src/index.ts';
+import { loadBert, loadBertAny, saveBert, BertModel, parseBertConfig, loadTorchStateDict } from '../src/index.ts';
+import { SentencePieceTokenizer } from '@biore/text';
 
 await initBackend(process.env.BIORE_BACKEND ?? 'auto');
 
@@ -231,4 +232,30 @@ test('a pytorch_model.bin (zip or legacy format) is read without executing its p
   const evil = join(pt, 'evil.bin');
   writeFileSync(evil, torchZip(w, true));
   assert.throws(() => loadTorchStateDict(evil), { name: 'UserError', message: /refers to os\.system, which biore does not load/ });
+});
+
+test('a BERT that ships a SentencePiece .model instead of vocab.txt loads with loadBertAny', async () => {
+  const varint = (n: number) => { const o: number[] = []; while (n > 127) { o.push((n & 127) | 128); n >>>= 7; } o.push(n); return o; };
+  const field = (no: number, wire: number, payload: number[]) => [...varint((no << 3) | wire), ...payload];
+  const bytes = (no: number, b: number[]) => field(no, 2, [...varint(b.length), ...b]);
+  const utf8 = (x: string) => Array.from(Buffer.from(x, 'utf8'));
+  const f32 = (x: number) => { const b = Buffer.alloc(4); b.writeFloatLE(x); return Array.from(b); };
+  const pieces: [string, number, number][] = [['<unk>', 0, 2], ['[CLS]', 0, 3], ['[SEP]', 0, 3], ['\u2581the', -1, 1], ['\u2581kin', -2, 1], ['ase', -2, 1],
+    ['\u2581', -3, 1], ['t', -4, 1], ['h', -4, 1], ['e', -4, 1], ['k', -4, 1], ['i', -4, 1], ['n', -4, 1], ['a', -4, 1], ['s', -4, 1]];
+  const model = Buffer.from([...pieces.flatMap(([p, sc, ty]) => bytes(1, [...bytes(1, utf8(p)), ...field(2, 5, f32(sc)), ...field(3, 0, varint(ty))])),
+    ...bytes(2, [...field(3, 0, varint(1)), ...field(4, 0, varint(pieces.length))]), ...bytes(3, bytes(1, utf8('identity')))]);
+  const cfg = parseBertConfig({ vocab_size: pieces.length, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 8, max_position_embeddings: 8 });
+  const m = new BertModel(cfg, { seed: 1 });
+  const dir = join(mkdtempSync(join(tmpdir(), 'bert-spm-')), 'b');
+  saveBert(dir, m, pieces.map((p) => p[0]), true);
+  rmSync(join(dir, 'vocab.txt'));
+  writeFileSync(join(dir, 'spiece.model'), model);
+  const loaded = await loadBertAny(dir);
+  assert.ok(loaded.tokenizer instanceof SentencePieceTokenizer);
+  const e = loaded.tokenizer.encode('The kinase');
+  assert.deepEqual(e.ids, [1, 3, 4, 5, 2]);
+  const out = loaded.model.forward({ inputIds: tf.tensor2d([e.ids], undefined, 'int32'), attentionMask: tf.ones([1, 5]) as tf.Tensor2D });
+  assert.deepEqual(out.lastHiddenState.shape, [1, 5, 8]);
+  assert.throws(() => loadBert(dir), /vocabulary file not found/);
+  m.dispose(); loaded.model.dispose();
 });

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, UserError, initBackend } from '@biore/runtime';
 import {
-  CharDictionary, CharLanguageModel, charLMConfig, countChars, evaluate, heldOutStream, loadCheckpoint, openCharCorpus,
+  CharDictionary, CharLanguageModel, charLMConfig, countChars, evaluate, generateText, heldOutStream, loadCheckpoint, openCharCorpus,
   trainLanguageModel,
 } from '../src/index.ts';
 import { pubmedDocs, writeCorpus } from './helpers.ts';
@@ -121,6 +121,9 @@ test('the backward LM is trained on reversed text: after "b" it predicts the "a"
   assert.equal(next(models[0], 'dab'), 'c');
   assert.equal(next(models[1], 'dcb'), 'a');
   assert.equal(next(models[1], 'adc'), 'b');
+  // sampling: the forward LM continues the text, the backward LM writes what came before the prefix
+  assert.equal(generateText(models[0], new Rng(1), { prefix: 'ab', length: 6, temperature: 0.05 }).text, 'abcdabcd');
+  assert.equal(generateText(models[1], new Rng(1), { prefix: 'cd', length: 6, temperature: 0.05 }).text, 'abcdabcd');
   models.forEach((m) => m.dispose());
 });
 

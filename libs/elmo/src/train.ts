@@ -136,7 +136,9 @@ export class BilmTrainer {
     const a = loadArtifact(dir);
     const file = join(dir, 'model.safetensors');
     if (!a.state) throw new UserError('checkpoint has no state.json', { file: dir });
-    if (JSON.stringify(a.config.options) !== JSON.stringify(this.options)) throw new UserError('checkpoint was written with different options; start afresh with --fresh or use the same options', { file: join(dir, 'config.json') });
+    // the epoch budget may grow between runs (train further); everything else must match
+    const same = (o: unknown) => JSON.stringify({ ...(o as object), n_epochs: undefined });
+    if (same(a.config.options) !== same(this.options)) throw new UserError('checkpoint was written with different options; start afresh with --fresh or use the same options', { file: join(dir, 'config.json') });
     const vocabPath = join(dir, 'vocab.txt');
     if (existsSync(vocabPath) && BilmVocabulary.load(vocabPath).toText() !== this.vocab.toText()) throw new UserError('checkpoint vocabulary differs from the corpus vocabulary', { file: vocabPath });
     for (const [k, v] of Object.entries(this.model.variables())) {

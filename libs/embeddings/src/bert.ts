@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '@biore/runtime';
-import { loadBert, type BertModel } from '@biore/bert';
-import type { WordPieceTokenizer } from '@biore/text';
+import { loadBertAny, type BertModel } from '@biore/bert';
+import type { SubwordTokenizer } from '@biore/text';
 import { registerEmbedderType, maxLength, type Embedder, type EmbedderSpec } from './embedder.ts';
 
 export interface BertEmbedderOptions {
@@ -24,7 +24,7 @@ export class BertEmbedder implements Embedder {
   readonly layers: number[];
   readonly pooling: 'mean' | 'first';
   readonly maxPieces: number;
-  constructor(readonly model: BertModel, readonly tokenizer: WordPieceTokenizer, readonly path: string, readonly options: BertEmbedderOptions = {}) {
+  constructor(readonly model: BertModel, readonly tokenizer: SubwordTokenizer, readonly path: string, readonly options: BertEmbedderOptions = {}) {
     const L = model.config.num_hidden_layers;
     const l = options.layers ?? 'last';
     this.layers = l === 'last' ? [L] : l === 'all' ? Array.from({ length: L }, (_, i) => i + 1) : l;
@@ -74,8 +74,8 @@ export class BertEmbedder implements Embedder {
   }
 }
 
-registerEmbedderType('bert', (spec) => {
+registerEmbedderType('bert', async (spec) => {
   if (typeof spec.path !== 'string') throw new UserError("a 'bert' embedding spec needs 'path': a BERT folder (config.json, vocab.txt, model.safetensors)");
-  const { model, tokenizer } = loadBert(spec.path);
+  const { model, tokenizer } = await loadBertAny(spec.path);
   return new BertEmbedder(model, tokenizer, spec.path, { layers: spec.layers as BertEmbedderOptions['layers'], pooling: spec.pooling as BertEmbedderOptions['pooling'], maxLength: spec.maxLength as number | undefined });
 });

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { UserError } from '@biore/runtime';
 import { BidirectionalLM, ScalarMix, loadBilm, loadBilmHdf5 } from '@biore/elmo';
 import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedder.ts';
@@ -9,7 +11,10 @@ import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedd
  */
 export interface ElmoSpec extends EmbedderSpec {
   type: 'elmo';
+  /** a folder: one from elmo-lm:pretrain (config.json …), or one holding a published *options.json + *.hdf5 pair */
   model?: string;
+  /** same as model (the key re-lite's --embeddings writes) */
+  path?: string;
   options?: string;
   weights?: string;
   /** train the scalar mix (layer weights and γ) with the downstream model (default true) */
@@ -47,7 +52,17 @@ export class ElmoEmbedder implements Embedder {
   static async load(spec: EmbedderSpec): Promise<ElmoEmbedder> {
     const s = spec as ElmoSpec;
     if (s.mix && (!Array.isArray(s.mix.weights) || typeof s.mix.gamma !== 'number')) throw new UserError("an 'elmo' spec's mix needs weights (numbers) and gamma");
-    if (s.model) return new ElmoEmbedder(loadBilm(s.model).model, s);
+    const dir = s.model ?? s.path;
+    if (dir) {
+      if (existsSync(dir) && !existsSync(join(dir, 'config.json')) && statSync(dir).isDirectory()) {
+        const files = readdirSync(dir);
+        const opts = files.filter((f) => f.endsWith('options.json'));
+        const h5 = files.filter((f) => f.endsWith('.hdf5'));
+        if (opts.length === 1 && h5.length === 1) return new ElmoEmbedder(await loadBilmHdf5(join(dir, opts[0]), join(dir, h5[0])), s);
+        throw new UserError(`an ELMo folder holds either a model from elmo-lm:pretrain (config.json) or exactly one *options.json and one *.hdf5 (found ${opts.length} and ${h5.length})`, { file: dir });
+      }
+      return new ElmoEmbedder(loadBilm(dir).model, s);
+    }
     if (s.options && s.weights) return new ElmoEmbedder(await loadBilmHdf5(s.options, s.weights), s);
     throw new UserError("an 'elmo' embedding spec needs 'model' (a folder from elmo-lm:pretrain) or both 'options' and 'weights' (bilm-tf options.json and weights.hdf5)");
   }

@@ -8,6 +8,11 @@ export type GloveOovPolicy = 'hash' | 'zero';
 export interface GloveEmbedderOptions {
   /** what an out-of-vocabulary token gets: a stable pseudo-random vector ('hash', default) or zeros */
   oov?: GloveOovPolicy;
+  /**
+   * fine-tune the in-vocabulary vectors with the downstream model (initialised from the file); out-of-vocabulary
+   * vectors stay fixed. Default false: the frozen GloVe of Hiai et al.
+   */
+  trainable?: boolean;
 }
 
 /** FNV-1a over UTF-16 code units: the seed of a word's out-of-vocabulary vector. */
@@ -18,6 +23,7 @@ function wordHash(s: string): number {
 }
 
 const OOV_CACHE_LIMIT = 100_000;
+let tableCounter = 0;
 
 /**
  * Frozen GloVe vectors from an artifact folder (`nx run glove:build` or `glove:import`: vectors.bin,
@@ -38,6 +44,7 @@ export class GloveEmbedder implements Embedder {
   readonly oov: GloveOovPolicy;
   private readonly index = new Map<string, number>();
   private readonly oovVectors = new Map<string, Float32Array>();
+  private table?: tf.Variable;
 
   constructor(
     readonly path: string,
@@ -59,6 +66,7 @@ export class GloveEmbedder implements Embedder {
       sum += Math.sqrt(s);
     }
     this.meanNorm = words.length ? sum / words.length : 1;
+    if (opts.trainable) this.table = tf.variable(tf.tensor2d(matrix, [words.length, dim]), true, `glove_table_${tableCounter++}`);
   }
 
   static load(dir: string, opts: GloveEmbedderOptions = {}): GloveEmbedder {
@@ -100,6 +108,7 @@ export class GloveEmbedder implements Embedder {
   }
 
   embed(sentences: readonly (readonly string[])[]): tf.Tensor3D {
+    if (this.table) return this.embedTrainable(sentences);
     const D = this.embeddingLength;
     let T = 0;
     for (const s of sentences) T = Math.max(T, s.length);
@@ -111,17 +120,40 @@ export class GloveEmbedder implements Embedder {
     return tf.tensor3d(out, [sentences.length, T, D]);
   }
 
+  /** Known words through a gather on the trainable table (so they receive gradients), the rest as constants. */
+  private embedTrainable(sentences: readonly (readonly string[])[]): tf.Tensor3D {
+    const D = this.embeddingLength;
+    let T = 0;
+    for (const s of sentences) T = Math.max(T, s.length);
+    const B = sentences.length;
+    const ids = new Int32Array(B * T);
+    const known = new Float32Array(B * T);
+    const fixed = new Float32Array(B * T * D);
+    for (let n = 0; n < B; n++) {
+      const s = sentences[n];
+      for (let t = 0; t < s.length; t++) {
+        const i = this.lookup(s[t]);
+        if (i >= 0) { ids[n * T + t] = i; known[n * T + t] = 1; } else fixed.set(this.oovVector(s[t]), (n * T + t) * D);
+      }
+    }
+    return tf.tidy(() => {
+      const rows = tf.reshape(tf.gather(this.table!, tf.tensor1d(ids, 'int32')), [B, T, D]);
+      return tf.add(tf.mul(rows, tf.tensor3d(known, [B, T, 1])), tf.tensor3d(fixed, [B, T, D])) as tf.Tensor3D;
+    });
+  }
+
   trainableVariables(): tf.Variable[] {
-    return [];
+    return this.table ? [this.table] : [];
   }
 
   describe(): EmbedderSpec {
-    return { type: 'glove', path: this.path, oov: this.oov };
+    return { type: 'glove', path: this.path, oov: this.oov, ...(this.table ? { trainable: true } : {}) };
   }
 
   dispose(): void {
     this.oovVectors.clear();
+    this.table?.dispose();
   }
 }
 
-registerEmbedderType('glove', (spec) => GloveEmbedder.load(spec.path as string, { oov: spec.oov as GloveOovPolicy | undefined }));
+registerEmbedderType('glove', (spec) => GloveEmbedder.load(spec.path as string, { oov: spec.oov as GloveOovPolicy | undefined, trainable: spec.trainable === true }));

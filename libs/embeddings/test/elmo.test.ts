@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -91,6 +91,20 @@ test('an ELMo embedder rebuilds from its description (with its mix) and from opt
   assert.equal(stack.embeddingLength, 10);
   tf.dispose([x, y, z]);
   e.dispose(); again.dispose(); h5.dispose();
+});
+
+test('a folder with a published options.json + weights.hdf5 pair loads through path (the key re-lite writes)', async () => {
+  await initBackend();
+  const dir = await tinyModelDir();
+  const pub = mkdtempSync(join(tmpdir(), 'elmo-pub-'));
+  copyFileSync(join(dir, 'options.json'), join(pub, 'elmo_tiny_options.json'));
+  copyFileSync(join(dir, 'weights.hdf5'), join(pub, 'elmo_tiny_weights.hdf5'));
+  const [a, b] = [await loadEmbedder({ type: 'elmo', path: pub }), await loadEmbedder({ type: 'elmo', path: dir })];
+  const [x, y] = [a.embed(SENTS), b.embed(SENTS)];
+  const [p, q] = [x.dataSync(), y.dataSync()];
+  for (let i = 0; i < p.length; i++) assert.ok(Math.abs(p[i] - q[i]) < 1e-5);
+  tf.dispose([x, y]);
+  a.dispose(); b.dispose();
 });
 
 test('an elmo spec without a model or weights is a clear error', async () => {

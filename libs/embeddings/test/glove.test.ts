@@ -78,3 +78,26 @@ test("oov 'zero' gives zeros; the spec round-trips through loadEmbedder; a bad p
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('fine-tuned GloVe starts from the file, gives the same vectors, and sends gradients only to the words used', async () => {
+  await initBackend();
+  const dir = artifact();
+  try {
+    const frozen = GloveEmbedder.load(dir);
+    const tuned = (await loadEmbedder({ type: 'glove', path: dir, trainable: true })) as GloveEmbedder;
+    assert.equal(frozen.trainableVariables().length, 0);
+    assert.equal(tuned.trainableVariables().length, 1);
+    assert.equal(tuned.describe().trainable, true);
+    const batch = [['the', 'BRCA1', '@GENE$'], ['binds']];
+    const [a, b] = [frozen.embed(batch), tuned.embed(batch)];
+    assert.deepEqual(b.arraySync(), a.arraySync(), 'same vectors as the frozen embedder, out-of-vocabulary ones included');
+    const table = tuned.trainableVariables()[0];
+    const g = tf.grad(() => tf.sum(tuned.embed(batch)))(table);
+    // rows: the, protein, binds, brca1 — 'protein' is not in the batch, '@GENE$' is out of vocabulary
+    assert.deepEqual(g.arraySync(), [[1, 1, 1], [0, 0, 0], [1, 1, 1], [1, 1, 1]]);
+    tf.dispose([a, b, g]);
+    tuned.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

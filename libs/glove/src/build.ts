@@ -43,8 +43,10 @@ export interface GloveBuildResult {
   vocabSize: number;
   tokens: number;
   records: number;
-  /** seconds per stage in this run; a skipped stage is absent */
+  /** wall seconds per stage in this run; a skipped stage is absent */
   seconds: { vocab?: number; cooccur?: number; shuffle?: number; train?: number };
+  /** CPU seconds (user + system, all threads of the process) per stage: the fair figure on a shared machine */
+  cpuSeconds: { vocab?: number; cooccur?: number; shuffle?: number; train?: number };
   history: IterationReport[];
   skipped: string[];
 }
@@ -65,7 +67,7 @@ export async function buildGlove(source: TextSource, dir: string, opts: Partial<
   mkdirSync(dir, { recursive: true });
   const metrics = new JsonlWriter(join(dir, 'metrics.jsonl'));
   const log = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
-  const result: GloveBuildResult = { dir, vocabSize: 0, tokens: 0, records: 0, seconds: {}, history: [], skipped: [] };
+  const result: GloveBuildResult = { dir, vocabSize: 0, tokens: 0, records: 0, seconds: {}, cpuSeconds: {}, history: [], skipped: [] };
 
   const vocabPath = join(dir, 'vocab.txt');
   const coocPath = join(dir, 'cooccur.bin');
@@ -77,6 +79,7 @@ export async function buildGlove(source: TextSource, dir: string, opts: Partial<
   const trainKeyNoIter = stageKey({ stage: 'train', shufKey, dim: o.dim, xMax: o.xMax, alpha: o.alpha, eta: o.eta, seed: o.seed });
   const trainKey = stageKey({ trainKeyNoIter, iterations: o.iterations });
   const fresh = (out: string, key: string) => !o.force && stageUpToDate(out, key);
+  const cpu = (c0: NodeJS.CpuUsage) => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6; };
   const stageInfo = (out: string) => JSON.parse(readFileSync(out + '.stage.json', 'utf8')) as Record<string, number>;
 
   const trainDone = fresh(configPath, trainKey);
@@ -90,13 +93,14 @@ export async function buildGlove(source: TextSource, dir: string, opts: Partial<
     result.tokens = stageInfo(vocabPath).tokens ?? 0;
     result.skipped.push('vocab');
   } else {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     const p = new Progress('vocab: tokens', 0, 'tokens', o.quiet);
     const v = await countVocab(source, { minCount: o.minCount, maxVocab: o.maxVocab, cased: o.cased, onProgress: (n) => p.tick(n) });
     p.end();
     if (v.words.length === 0) throw new UserError(`no word occurs ${o.minCount} times or more (${v.tokens} tokens read); lower --min-count or give a larger corpus`);
     await writeVocab(vocabPath, v);
     result.seconds.vocab = (performance.now() - t0) / 1000;
+    result.cpuSeconds.vocab = cpu(c0);
     markStageDone(vocabPath, vocabKey, { tokens: v.tokens, types: v.types, vocabSize: v.words.length });
     metrics.write({ stage: 'vocab', seconds: result.seconds.vocab, tokens: v.tokens, types: v.types, vocabSize: v.words.length });
     log(`vocab: ${v.tokens} tokens, ${v.types} types, ${v.words.length} with count >= ${o.minCount}`);
@@ -108,11 +112,12 @@ export async function buildGlove(source: TextSource, dir: string, opts: Partial<
   // 2. cooccur
   if (coocDone) result.skipped.push('cooccur');
   else {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     const p = new Progress('cooccur: tokens', result.tokens, 'tokens', o.quiet);
     const s = await countCooccurrences(source, vocab, coocPath, { window: o.window, cased: o.cased, memoryMB: o.memoryMB, onProgress: (n) => p.tick(n) });
     p.end();
     result.seconds.cooccur = (performance.now() - t0) / 1000;
+    result.cpuSeconds.cooccur = cpu(c0);
     markStageDone(coocPath, coocKey, { ...s });
     metrics.write({ stage: 'cooccur', seconds: result.seconds.cooccur, ...s });
     log(`cooccur: ${s.records} non-zero pairs, ${s.spills} spill file(s), dense block ${s.denseEntries} entries`);
@@ -121,12 +126,13 @@ export async function buildGlove(source: TextSource, dir: string, opts: Partial<
   // 3. shuffle
   if (shufDone) result.skipped.push('shuffle');
   else {
-    const t0 = performance.now();
+    const t0 = performance.now(), c0 = process.cpuUsage();
     const total = RecordReader.count(coocPath);
     const p = new Progress('shuffle: records', total, 'records', o.quiet);
     const s = shuffleCooccurrences(coocPath, shufPath, { seed: o.seed, memoryMB: o.memoryMB, onProgress: (n) => p.tick(n) });
     p.end();
     result.seconds.shuffle = (performance.now() - t0) / 1000;
+    result.cpuSeconds.shuffle = cpu(c0);
     markStageDone(shufPath, shufKey, { ...s });
     metrics.write({ stage: 'shuffle', seconds: result.seconds.shuffle, ...s });
   }
@@ -141,7 +147,7 @@ export async function buildGlove(source: TextSource, dir: string, opts: Partial<
   }
   const records = stageInfo(shufPath).records ?? 0;
   result.records = records;
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   const checkpointDir = join(dir, 'checkpoint');
   if (!o.resume) rmSync(checkpointDir, { recursive: true, force: true });
   mkdirSync(checkpointDir, { recursive: true });
@@ -157,6 +163,7 @@ export async function buildGlove(source: TextSource, dir: string, opts: Partial<
     },
   });
   result.seconds.train = (performance.now() - t0) / 1000;
+  result.cpuSeconds.train = cpu(c0);
   result.history = history;
   const matrix = wordVectors(params);
   const vectors = { words: vocab.words, matrix, dim: o.dim };

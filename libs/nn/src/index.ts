@@ -6,4 +6,3 @@ export * from './lstm.ts';
 export * from './attention.ts';
 export * from './optim.ts';
 export * from './gradcheck.ts';
-export * from './wasm-slice.ts';

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@biore/runtime';
 import { constantVariable, uniformVariable } from './init.ts';
 import { affine, linear, matMulTA } from './matmul.ts';
-import { installFastWasmSlice } from './wasm-slice.ts';
 import { permuteRows } from './permute.ts';
 
 /**
@@ -94,7 +93,6 @@ export class LSTM {
     }
     const useMask = lengths.some((l) => l < T);
     const reversal = !!opts.reverse && lengths.some((l) => l > 1);
-    installFastWasmSlice();
     return tf.tidy(() => {
       // g columns scaled by 2: tanh(z) = 2σ(2z) − 1, so one sigmoid covers all four gates
       const scale = tf.concat([tf.ones([2 * H]), tf.fill([H], 2), tf.ones([H])]);
@@ -261,7 +259,7 @@ function recurrenceFused(spec: RecurrenceSpec, xs: tf.Tensor3D, us: tf.Tensor2D,
   return (run as (...ts: tf.Tensor[]) => tf.Tensor)(...inputs) as tf.Tensor3D;
 }
 
-/** Step t of a time-major [T, B, N] tensor as [B, N] (a slice per step: cheap with installFastWasmSlice). */
+/** Step t of a time-major [T, B, N] tensor as [B, N] (a slice per step: cheap with runtime's heap-view Slice kernel on wasm). */
 function stepper(x: tf.Tensor3D): (t: number) => tf.Tensor2D {
   const [, B, N] = x.shape;
   return (t) => tf.reshape(tf.slice(x, [t, 0, 0], [1, B, N]), [B, N]) as tf.Tensor2D;

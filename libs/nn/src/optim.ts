@@ -86,7 +86,9 @@ export class SGD extends SlotOptimizer {
 /** Adam; with weightDecay > 0 it is AdamW (decoupled decay: v ← v − lr·wd·v, outside the moments). */
 export class Adam extends SlotOptimizer {
   readonly name = 'adam';
-  constructor(lr: number, public opts: { beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number } = {}) { super(lr); }
+  /** `decayExempt(key)`: variables decoupled weight decay skips (BERT: biases and LayerNorm) */
+  constructor(lr: number, public opts: { beta1?: number; beta2?: number; epsilon?: number; weightDecay?: number } = {},
+    readonly decayExempt: (key: string) => boolean = () => false) { super(lr); }
   protected update(key: string, v: tf.Variable, g: tf.Tensor): void {
     const b1 = this.opts.beta1 ?? 0.9;
     const b2 = this.opts.beta2 ?? 0.999;
@@ -99,7 +101,7 @@ export class Adam extends SlotOptimizer {
     const mHat = tf.div(m, 1 - Math.pow(b1, this.steps));
     const sHat = tf.div(s, 1 - Math.pow(b2, this.steps));
     let next = tf.sub(v, tf.mul(tf.div(mHat, tf.add(tf.sqrt(sHat), eps)), this.lr));
-    if (wd > 0) next = tf.sub(next, tf.mul(v, this.lr * wd));
+    if (wd > 0 && !this.decayExempt(key)) next = tf.sub(next, tf.mul(v, this.lr * wd));
     v.assign(next);
   }
   protected hyper() { return { ...this.opts }; }

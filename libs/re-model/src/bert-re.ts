@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, UserError } from '@biore/runtime';
 import { LSTM, dropout, normalVariable, constantVariable } from '@biore/nn';
-import { loadBert, type BertModel } from '@biore/bert';
-import type { WordPieceTokenizer } from '@biore/text';
+import { BertModel, loadBertAny } from '@biore/bert';
+import type { SubwordTokenizer } from '@biore/text';
 import { applyIndicator, PLACEHOLDERS, TAG_NAMES, type EntityIndicator, type RelationInstance } from '@biore/re-data';
 import { registerREModelFamily, type REModel, type REModelConfig } from './contract.ts';
 import { cropAroundEntities } from './crop.ts';
@@ -22,7 +22,7 @@ export type BertHead = (typeof BERT_HEADS)[number];
 
 export interface BertREConfig extends REModelConfig {
   family: 'bert';
-  /** a HF BERT folder (config.json, vocab.txt, model.safetensors): the starting weights and the tokenizer */
+  /** a HF BERT folder (config.json, vocab.txt or a SentencePiece .model, model.safetensors or pytorch_model.bin): the starting weights and the tokenizer */
   bert: string;
   head: BertHead;
   /** word pieces per instance, [CLS] and [SEP] included (paper: 128); longer sentences are cropped around the entities */
@@ -71,7 +71,7 @@ export class BertREModel implements REModel<BertBatch> {
   readonly summarizer: 'att' | 'lstm' | 'none';
   readonly usesCls: boolean;
 
-  constructor(private readonly cfg: BertREConfig, readonly bert: BertModel, readonly tokenizer: WordPieceTokenizer, rng: Rng) {
+  constructor(private readonly cfg: BertREConfig, readonly bert: BertModel, readonly tokenizer: SubwordTokenizer, rng: Rng) {
     if (!BERT_HEADS.includes(cfg.head)) throw new UserError(`unknown BERT head '${cfg.head}'; expected one of ${BERT_HEADS.join(', ')}`);
     if (!(cfg.maxLength >= 3 && cfg.maxLength <= bert.config.max_position_embeddings)) {
       throw new UserError(`maxLength ${cfg.maxLength} must be in [3, ${bert.config.max_position_embeddings}] (the BERT's max_position_embeddings)`);
@@ -220,6 +220,11 @@ export class BertREModel implements REModel<BertBatch> {
     return { ...v, ...this.headVariables() };
   }
 
+  /** BERT's fine-tuning rule: no weight decay on biases and LayerNorm parameters */
+  noWeightDecay(name: string): boolean {
+    return name.startsWith('bert/') ? BertModel.noDecay(name.slice('bert/'.length)) : name.endsWith('/bias');
+  }
+
   weights(): Record<string, tf.Variable> {
     const v: Record<string, tf.Variable> = {};
     for (const s of this.bert.specs) if (!s.mlmHead) v[`bert/${s.name}`] = this.bert.p(s.name);
@@ -240,7 +245,7 @@ registerREModelFamily('bert', {
   async create(config, rng) {
     const cfg = { ...BERT_RE_DEFAULTS, ...config } as BertREConfig;
     if (typeof cfg.bert !== 'string') throw new UserError("a 'bert' RE model config needs 'bert': the path of a BERT folder");
-    const { model, tokenizer } = loadBert(cfg.bert, { tokenizer: cfg.markerTokens === 'unused' ? { markers: unusedMarkerMap() } : {} });
+    const { model, tokenizer } = await loadBertAny(cfg.bert, { tokenizer: cfg.markerTokens === 'unused' ? { markers: unusedMarkerMap() } : {} });
     try {
       return new BertREModel(cfg, model, tokenizer, rng);
     } catch (e) {

@@ -26,6 +26,8 @@ export interface REModel<P = unknown> {
   trainableVariables(): Record<string, tf.Variable>;
   /** every variable whose value a checkpoint must hold (trainable ones and any frozen ones it owns) */
   weights(): Record<string, tf.Variable>;
+  /** variables (by trainableVariables() name) that AdamW's decoupled weight decay must skip; default none */
+  noWeightDecay?(name: string): boolean;
   /** JSON config from which the family's factory rebuilds this model (weights loaded separately) */
   config(): REModelConfig;
   dispose(): void;

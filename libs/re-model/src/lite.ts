@@ -69,7 +69,8 @@ export class LiteREModel implements REModel<LiteBatch> {
 
   trainableVariables(): Record<string, tf.Variable> {
     const vars: Record<string, tf.Variable> = { ...this.bilstm.variables(), 'attention/omega': this.omega, ...this.out.variables() };
-    for (const v of this.embedder.trainableVariables()) vars[`embeddings/${v.name}`] = v;
+    // by position: tfjs variable names carry a process-wide counter, positions are stable across runs
+    this.embedder.trainableVariables().forEach((v, i) => { vars[`embeddings/${i}`] = v; });
     return vars;
   }
 

@@ -23,6 +23,8 @@ export interface TrainOptions {
   schedule: 'constant' | 'linear';
   clipNorm: number;
   seed: number;
+  /** split each batch into this many micro-batches whose gradients are summed before one update (memory) */
+  accumulate?: number;
   /** write a checkpoint every this many optimizer steps (and at every epoch end) */
   checkpointEvery: number;
   /** stop (after a checkpoint) when this many seconds have passed; 0: no limit */
@@ -47,12 +49,14 @@ export interface TrainState {
 
 export interface TrainResult {
   state: TrainState;
-  stoppedEarly: boolean;
+  /** why training ended before its last epoch: a signal (resume later) or the --max-time budget */
+  stoppedEarly: false | 'signal' | 'max-time';
 }
 
-export function makeOptimizer(o: Pick<TrainOptions, 'optimizer' | 'lr' | 'weightDecay'>): Optimizer {
+export function makeOptimizer(o: Pick<TrainOptions, 'optimizer' | 'lr' | 'weightDecay'>, model?: REModel): Optimizer {
   if (o.optimizer === 'sgd') return new SGD(o.lr);
-  return new Adam(o.lr, { weightDecay: o.optimizer === 'adamw' ? o.weightDecay : 0 });
+  const exempt = model?.noWeightDecay ? (name: string) => model.noWeightDecay!(name) : undefined;
+  return new Adam(o.lr, { weightDecay: o.optimizer === 'adamw' ? o.weightDecay : 0 }, exempt);
 }
 
 export function learningRate(o: Pick<TrainOptions, 'lr' | 'warmup' | 'schedule'>, step: number, totalSteps: number): number {
@@ -77,6 +81,45 @@ function labelIds(model: REModel, instances: readonly RelationInstance[], source
     if (id === undefined) throw new UserError(`unknown label '${inst.label}' (model labels: ${model.labels.join(', ')})`, { file: source, record: inst.id });
     return id;
   });
+}
+
+/**
+ * One optimizer step on a batch: the gradient of the batch's mean loss, computed over `o.accumulate`
+ * micro-batches (each weighted by its share of the batch) so peak memory is that of a micro-batch.
+ */
+function accumulatedStep(
+  model: REModel, vars: Record<string, tf.Variable>, opt: Optimizer, o: TrainOptions,
+  instances: RelationInstance[], y: number[], dropoutSeed: number,
+): number {
+  const k = Math.max(1, Math.min(o.accumulate ?? 1, instances.length));
+  const size = Math.ceil(instances.length / k);
+  let sum: Record<string, tf.Tensor> | undefined;
+  let loss = 0;
+  for (let p = 0; p * size < instances.length; p++) {
+    const part = instances.slice(p * size, (p + 1) * size);
+    const w = part.length / instances.length;
+    const batch = model.prepare(part);
+    const { value, grads } = tf.variableGrads(
+      () => crossEntropy(model.forward(batch, true, dropoutSeed + 7 * p).logits, y.slice(p * size, (p + 1) * size)),
+      Object.values(vars),
+    );
+    loss += w * value.dataSync()[0];
+    value.dispose();
+    const next: Record<string, tf.Tensor> = {};
+    for (const [name, v] of Object.entries(vars)) {
+      const g = grads[v.name];
+      next[name] = tf.tidy(() => (sum ? tf.add(sum[name], tf.mul(g, w)) : k === 1 ? g.clone() : tf.mul(g, w)));
+    }
+    tf.dispose(Object.values(grads));
+    if (sum) tf.dispose(Object.values(sum));
+    sum = next;
+  }
+  tf.tidy(() => {
+    const clipped = o.clipNorm > 0 ? clipByGlobalNorm(sum!, o.clipNorm).grads : sum!;
+    opt.step(clipped, vars);
+  });
+  tf.dispose(Object.values(sum!));
+  return loss;
 }
 
 const CHECKPOINT = 'checkpoint';
@@ -106,7 +149,7 @@ export async function train(
   const lengths = data.train.map((i) => i.tokens.length);
   const stepsPerEpoch = Math.ceil(data.train.length / o.batchSize);
   const totalSteps = stepsPerEpoch * o.epochs;
-  const opt = makeOptimizer(o);
+  const opt = makeOptimizer(o, model);
   let state: TrainState = { epoch: 0, batch: 0, step: 0, bestDevF1: -1, bestEpoch: -1, optimizer: opt.name, seed: o.seed, finished: false };
   const ckptDir = join(o.outDir, CHECKPOINT);
   if (o.resume && existsSync(ckptDir)) {
@@ -135,23 +178,15 @@ export async function train(
       let lossSum = 0, lossN = 0;
       for (; state.batch < batches.length; ) {
         const idx = batches[state.batch];
-        const batch = model.prepare(idx.map((i) => data.train[i]));
-        const y = idx.map((i) => labels[i]);
         opt.lr = learningRate(o, state.step, totalSteps);
-        const dropoutSeed = (o.seed * 7919 + state.step * 2) >>> 0;
-        const loss = tf.tidy(() => {
-          const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(batch, true, dropoutSeed).logits, y), Object.values(vars));
-          const named: Record<string, tf.Tensor> = {};
-          for (const [k, v] of Object.entries(vars)) named[k] = grads[v.name];
-          const clipped = o.clipNorm > 0 ? clipByGlobalNorm(named, o.clipNorm).grads : named;
-          opt.step(clipped, vars);
-          return value.dataSync()[0];
-        });
+        const loss = accumulatedStep(model, vars, opt, o, idx.map((i) => data.train[i]), idx.map((i) => labels[i]), (o.seed * 7919 + state.step * 2) >>> 0);
         if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${state.step}: loss ${loss}`);
         lossSum += loss; lossN++;
         state.batch++;
         state.step++;
         progress.tick(idx.length, `loss ${(lossSum / lossN).toFixed(4)}`);
+        // the loop is synchronous tensor work: yield once a step so SIGINT/SIGTERM handlers can run
+        await new Promise((resolve) => setImmediate(resolve));
         if (state.step % 50 === 0) metrics.write({ event: 'train', epoch: state.epoch, step: state.step, loss: lossSum / lossN, lr: opt.lr, sentPerSec: progress.rate() });
         const timeUp = o.maxTime > 0 && (performance.now() - t0) / 1000 > o.maxTime;
         if (stop || timeUp || (o.checkpointEvery > 0 && state.step % o.checkpointEvery === 0)) {
@@ -159,7 +194,7 @@ export async function train(
           if (stop || timeUp) {
             progress.end();
             log({ event: 'stopped', reason: stop ? 'signal' : 'max-time', epoch: state.epoch, step: state.step, checkpoint: ckptDir });
-            return { state, stoppedEarly: true };
+            return { state, stoppedEarly: stop ? 'signal' : 'max-time' };
           }
         }
       }

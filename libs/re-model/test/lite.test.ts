@@ -138,6 +138,46 @@ test('a run killed with SIGKILL resumes from its checkpoint and ends with the sa
   m.dispose();
 });
 
+test('SIGTERM mid-epoch writes a checkpoint at that step and exits cleanly; resuming finishes like an unbroken run', async () => {
+  await initBackend();
+  const child = join(here, 'fixtures', 'train-child.ts');
+  const dir = tmp();
+  // no periodic checkpoints: the only mid-epoch checkpoint can come from the signal handler
+  const p = spawn(process.execPath, ['--import', 'tsx', child, dir, '0'], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, BIORE_QUIET: '1' } });
+  const st = join(dir, 'checkpoint', 'state.json');
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setInterval(() => { if (existsSync(st)) { clearInterval(timer); p.kill('SIGTERM'); } }, 5);
+    p.on('exit', (c) => { clearInterval(timer); resolve(c); });
+  });
+  assert.equal(code, 0);
+  const s = JSON.parse(readFileSync(st, 'utf8'));
+  assert.ok(!s.finished && s.batch > 0, `checkpoint at epoch ${s.epoch} batch ${s.batch}`);
+  const again = spawn(process.execPath, ['--import', 'tsx', child, dir, '0'], { stdio: 'ignore', env: { ...process.env, BIORE_QUIET: '1' } });
+  assert.equal(await new Promise((resolve) => again.on('exit', resolve)), 0);
+  const unbroken = tmp();
+  const u = spawn(process.execPath, ['--import', 'tsx', child, unbroken, '0'], { stdio: 'ignore', env: { ...process.env, BIORE_QUIET: '1' } });
+  assert.equal(await new Promise((resolve) => u.on('exit', resolve)), 0);
+  const a = loadArtifact(join(unbroken, 'checkpoint')), b = loadArtifact(join(dir, 'checkpoint'));
+  for (const [name, t] of Object.entries(a.tensors)) {
+    t.data.forEach((x, i) => assert.ok(Math.abs(x - b.tensors[name].data[i]) <= 1e-5 * Math.max(1, Math.abs(x)), `${name}[${i}]`));
+  }
+});
+
+test('gradient accumulation over micro-batches gives the same updates as whole batches', async () => {
+  await initBackend();
+  const cfg = { ...tinyConfig(5), dropoutEmbedding: 0, dropoutOutput: 0 } as any;
+  const data = { train: tinyDataset(40, 8), dev: tinyDataset(8, 9), trainSource: 'tiny' };
+  const run = async (accumulate: number) => {
+    const m = await createREModel(cfg, new Rng(21));
+    await train(m, data, { ...tinyTrainOptions(tmp()), epochs: 1, resume: false, checkpointEvery: 0, accumulate });
+    const w = Object.fromEntries(Object.entries(m.weights()).map(([k, v]) => [k, Array.from(v.dataSync())]));
+    m.dispose();
+    return w;
+  };
+  const [whole, micro] = [await run(1), await run(3)];
+  for (const [k, xs] of Object.entries(whole)) xs.forEach((x, i) => assert.ok(Math.abs(x - micro[k][i]) < 1e-4, `${k}[${i}] ${x} vs ${micro[k][i]}`));
+});
+
 test('cropping keeps both entities and at most maxTokens tokens', () => {
   const inst = { id: 'x', docId: 'd', label: 'false', tokens: Array.from({ length: 40 }, (_, i) => `w${i}`),
     e1: { type: 'CHEMICAL', start: 20, end: 22, text: 'w20 w21' }, e2: { type: 'GENE', start: 30, end: 31, text: 'w30' } } as const;

@@ -3,6 +3,7 @@ export * from './io.ts';
 export * from './safetensors.ts';
 export * from './random.ts';
 export * from './kernels.ts';
+export * from './wasm-slice.ts';
 export * from './backend.ts';
 export * from './paths.ts';
 export * from './progress.ts';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { installFastWasmSlice } from './wasm-slice.ts';
 // tfjs-core's node build registers no gradients; the union package's build does (into the global registry).
 import '@tensorflow/tfjs';
 
@@ -36,5 +37,7 @@ export function registerMissingKernels(backendName: string): string[] {
     });
     added.push('UnsortedSegmentSum');
   }
+  // not missing but pathologically slow: wasm's Slice copies its whole input per call (T² for per-step slices)
+  if (installFastWasmSlice()) added.push('Slice (heap view)');
   return added;
 }

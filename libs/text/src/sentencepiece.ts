@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { UserError } from '@biore/runtime';
-import type { Encoding } from './wordpiece.ts';
+import type { Encoding, SubwordTokenizer } from './wordpiece.ts';
 
 /** The part of sentencepiece-js (WASM build of Google's sentencepiece) used here; it reads the model file locally, no network. */
 interface SppProcessor {
@@ -26,7 +26,7 @@ export interface SentencePieceOptions {
  * sentencepiece-js. Loading is local (fs) and needs no network. `encode`/`encodeWords` give the same
  * Encoding as WordPieceTokenizer, so the BERT code takes either.
  */
-export class SentencePieceTokenizer {
+export class SentencePieceTokenizer implements SubwordTokenizer {
   private constructor(private readonly sp: SppProcessor, readonly modelPath: string, readonly options: SentencePieceOptions) {}
 
   static async load(modelPath: string, options: SentencePieceOptions = {}): Promise<SentencePieceTokenizer> {

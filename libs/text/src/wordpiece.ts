@@ -156,8 +156,19 @@ export interface Encoding {
   wordIndex: number[];
 }
 
+/** What BERT code needs of a subword tokenizer: WordPieceTokenizer (vocab.txt) and SentencePieceTokenizer (.model) both fill it. */
+export interface SubwordTokenizer {
+  tokenize(text: string): string[];
+  /** [CLS] pieces [SEP] of a text, cut to maxLength */
+  encode(text: string, maxLength?: number): Encoding;
+  /** the same for pre-split words, each word tokenized on its own */
+  encodeWords(words: readonly string[], maxLength?: number): Encoding;
+  /** the id of a piece (the unknown id when absent) */
+  id(piece: string): number;
+}
+
 /** BERT's full tokenizer: BasicTokenizer, then WordPiece over a vocabulary. */
-export class WordPieceTokenizer {
+export class WordPieceTokenizer implements SubwordTokenizer {
   readonly vocab: readonly string[];
   readonly idOf = new Map<string, number>();
   readonly basic: BasicTokenizer;

@@ -4,8 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
  * The wasm backend's Slice (and so Unpack, Split, StridedSlice on dim 0) copies the WHOLE input out of the wasm
  * heap (readSync) before taking the slice, so taking T per-step slices of a [T, B, 4H] tensor costs T² copies.
  * This replacement reads through a heap view instead, copying only the slice. Same results; numeric types only
- * (string tensors go to the original kernel). Registered once, lazily, by the recurrent code that needs it.
- * (A candidate for @biore/runtime's registerMissingKernels.)
+ * (string tensors go to the original kernel). Registered once by registerMissingKernels when wasm is chosen.
  */
 let installed = false;
 
