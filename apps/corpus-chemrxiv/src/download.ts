@@ -1,7 +1,7 @@
 // nx run corpus-chemrxiv:download — ChemRxiv preprints through the public API (/items paged with limit and skip,
 // date filters): metadata and abstracts, and with --full-text the text of each openly licensed PDF (pdf.js).
 import { join } from 'node:path';
-import { Progress, UserError, intFlag, parseFlags, runCli } from '@biore/runtime';
+import { Progress, UserError, numFlag, parseFlags, runCli } from '@biore/runtime';
 import { HttpClient } from '@biore/fetch';
 import { CHEMRXIV_API, defaultDownloadDir, downloadChemrxiv } from '@biore/corpus';
 
@@ -34,8 +34,8 @@ runCli(async () => {
   const progress = new Progress('pages', 0, 'pages');
   try {
     const r = await downloadChemrxiv({
-      base: f['api-base'], out, client, from, to, term: f.term, maxItems: f.max ? intFlag(f.max, 'max', 0) : undefined,
-      pageSize: intFlag(f['page-size'], 'page-size', 50), fullText: f['full-text'], allowNonCommercial: !f['no-nc'], restart: f.restart, signal: ac.signal,
+      base: f['api-base'], out, client, from, to, term: f.term, maxItems: f.max ? numFlag(f.max, 'max', 0) : undefined,
+      pageSize: numFlag(f['page-size'], 'page-size', 50), fullText: f['full-text'], allowNonCommercial: !f['no-nc'], restart: f.restart, signal: ac.signal,
       onShard: (_n, _d, total) => { progress.setTotal(total); progress.tick(); },
       onWarn: (w) => process.stderr.write(`warning: ${w}\n`),
     });

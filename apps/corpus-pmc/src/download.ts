@@ -2,7 +2,7 @@
 // by query and date range. Resumable: rerun the same command after a failure or Ctrl-C.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Progress, UserError, intFlag, parseFlags, runCli } from '@biore/runtime';
+import { Progress, UserError, numFlag, parseFlags, runCli } from '@biore/runtime';
 import { EUTILS_BASE, HttpClient, ncbiClientOptions, ncbiIdentity } from '@biore/fetch';
 import { defaultDownloadDir, downloadEutils } from '@biore/corpus';
 
@@ -31,8 +31,8 @@ runCli(async () => {
   const progress = new Progress('shards', 0, 'shards');
   try {
     const r = await downloadEutils({
-      db: 'pmc', term: f.query, ids, mindate: f.from, maxdate: f.to, batchSize: intFlag(f.batch, 'batch', 100),
-      maxRecords: f.max ? intFlag(f.max, 'max', 0) : undefined, out, client, identity: id, base: f['eutils-base'] ?? EUTILS_BASE,
+      db: 'pmc', term: f.query, ids, mindate: f.from, maxdate: f.to, batchSize: numFlag(f.batch, 'batch', 100),
+      maxRecords: f.max ? numFlag(f.max, 'max', 0) : undefined, out, client, identity: id, base: f['eutils-base'] ?? EUTILS_BASE,
       restart: f.restart, signal: ac.signal,
       onShard: (_n, done, total) => { progress.setTotal(total); progress.tick(1, `${done}/${total} on disk`); },
       onWarn: (w) => process.stderr.write(`warning: ${w}\n`),

@@ -3,7 +3,7 @@
 // Seconds exclude the forced GCs that sample the live heap.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findData, intFlag, parseFlags, runCli } from '@biore/runtime';
+import { findData, numFlag, parseFlags, runCli } from '@biore/runtime';
 import { openText, parsePubmed } from '@biore/corpus';
 
 const ROOTS = ['MedlineCitationSet', 'PubmedArticleSet'];
@@ -69,11 +69,11 @@ runCli(async () => {
     file = found.path;
   }
   if (f.child) {
-    console.log(JSON.stringify(await measure(file, intFlag(f.copies, 'copies', 1))));
+    console.log(JSON.stringify(await measure(file, numFlag(f.copies, 'copies', 1))));
     return;
   }
   // each measurement in a fresh process, so one run's peak cannot hide the other's
-  const runs = [1, intFlag(f.copies, 'copies', 10)].map((copies) => {
+  const runs = [1, numFlag(f.copies, 'copies', 10)].map((copies) => {
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--file', file!, '--copies', String(copies)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;

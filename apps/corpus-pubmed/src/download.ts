@@ -2,7 +2,7 @@
 // baseline / daily update files. Resumable: rerun the same command after a failure or Ctrl-C.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Progress, UserError, intFlag, parseFlags, runCli } from '@biore/runtime';
+import { Progress, UserError, numFlag, parseFlags, runCli } from '@biore/runtime';
 import { EUTILS_BASE, PUBMED_BASELINE_BASE, PUBMED_UPDATES_BASE } from '@biore/fetch';
 import { defaultDownloadDir, downloadBaseline, downloadEutils, type DownloadReport } from '@biore/corpus';
 import { NCBI_FLAGS, interruptSignal, ncbiFromFlags, slug } from './common.ts';
@@ -38,7 +38,7 @@ runCli(async () => {
       console.error(`output: ${out}`);
       report = await downloadBaseline({
         base: f['files-base'] ?? (f.updates ? PUBMED_UPDATES_BASE : PUBMED_BASELINE_BASE), out, client, signal, restart: f.restart,
-        files: f.files?.split(',').map((s) => s.trim()).filter(Boolean), limit: f.limit ? intFlag(f.limit, 'limit', 0) : undefined, onShard, onWarn,
+        files: f.files?.split(',').map((s) => s.trim()).filter(Boolean), limit: f.limit ? numFlag(f.limit, 'limit', 0) : undefined, onShard, onWarn,
       });
     } else {
       if (!f.query === !f.ids) throw new UserError('give --query "<Entrez query>" (with --from/--to dates), or --ids FILE (PMIDs), or --baseline / --updates');
@@ -46,8 +46,8 @@ runCli(async () => {
       const out = f.out ?? join(defaultDownloadDir('pubmed'), f.ids ? slug(`ids ${f.ids.split('/').pop()}`) : slug(`${f.query} ${f.from ?? ''} ${f.to ?? ''}`));
       console.error(`output: ${out}`);
       report = await downloadEutils({
-        db: 'pubmed', term: f.query, ids, mindate: f.from, maxdate: f.to, batchSize: intFlag(f.batch, 'batch', 500),
-        maxRecords: f.max ? intFlag(f.max, 'max', 0) : undefined, out, client, identity: id, base: f['eutils-base'] ?? EUTILS_BASE,
+        db: 'pubmed', term: f.query, ids, mindate: f.from, maxdate: f.to, batchSize: numFlag(f.batch, 'batch', 500),
+        maxRecords: f.max ? numFlag(f.max, 'max', 0) : undefined, out, client, identity: id, base: f['eutils-base'] ?? EUTILS_BASE,
         signal, restart: f.restart, onShard, onWarn,
       });
     }

@@ -1,7 +1,7 @@
 // nx run cse-lm:bench [--hidden 256 --seq-len 100 --batch 32 --windows 6] — training speed of the char LM as JSON:
 // characters/s, peak memory, achieved GFLOP/s beside the backend's own large-matmul rate.
 import { join } from 'node:path';
-import { Rng, findData, initBackend, intFlag, measureMatmulRate, parseFlags, runCli } from '@biore/runtime';
+import { Rng, findData, initBackend, numFlag, measureMatmulRate, parseFlags, runCli } from '@biore/runtime';
 import { SGD, lstmFlops } from '@biore/nn';
 import {
   CharDictionary, CharLanguageModel, batchify, charLMConfig, countChars, documentsToStream, getWindow, readDocuments, trainStep, windowCount,
@@ -14,8 +14,8 @@ async function main(): Promise<void> {
     'embedding-size': { type: 'string' }, windows: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' },
   });
   const backend = await initBackend(f.backend);
-  const H = intFlag(f.hidden, 'hidden', 256), T = intFlag(f['seq-len'], 'seq-len', 100), B = intFlag(f.batch, 'batch', 32);
-  const L = intFlag(f.layers, 'layers', 1), D = intFlag(f['embedding-size'], 'embedding-size', 100), N = intFlag(f.windows, 'windows', 6);
+  const H = numFlag(f.hidden, 'hidden', 256), T = numFlag(f['seq-len'], 'seq-len', 100), B = numFlag(f.batch, 'batch', 32);
+  const L = numFlag(f.layers, 'layers', 1), D = numFlag(f['embedding-size'], 'embedding-size', 100), N = numFlag(f.windows, 'windows', 6);
   const docs = readDocuments(join(findData('text', f.data).path, 'pubmed', 'PubMedAbstract_1MB.txt'));
   const dict = CharDictionary.fromCounts(countChars(docs.join('\n')), 300);
   const stream = batchify(documentsToStream(docs, dict, { forward: true }), B);

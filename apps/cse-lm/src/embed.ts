@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError, artifactDir, initBackend, intFlag, openAtomicWriter, parseFlags, runCli, Progress } from '@biore/runtime';
+import { UserError, artifactDir, initBackend, numFlag, openAtomicWriter, parseFlags, runCli, Progress } from '@biore/runtime';
 import { words } from '@biore/text';
 import { CharLMEmbedder } from '@biore/embeddings';
 
@@ -27,8 +27,8 @@ async function main(): Promise<void> {
   const fwDir = resolve(f.forward ?? artifactDir('cse-lm/forward'));
   const bwDir = resolve(f.backward ?? artifactDir('cse-lm/backward'));
   console.error(`backend: ${backend.backend}; forward LM ${fwDir}; backward LM ${bwDir}`);
-  const batch = intFlag(f.batch, 'batch', 32);
-  const digits = intFlag(f.digits, 'digits', 6);
+  const batch = numFlag(f.batch, 'batch', 32);
+  const digits = numFlag(f.digits, 'digits', 6);
   const embedder = CharLMEmbedder.load(fwDir, bwDir, { batchSize: batch });
   const lines = readFileSync(input, 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
   if (lines[lines.length - 1] === '') lines.pop();

@@ -1,6 +1,6 @@
 // nx run cse-lm:generate [--model DIR] [--prefix TEXT] [--length N] [--temperature T] — samples text from a trained LM.
 import { resolve } from 'node:path';
-import { Rng, artifactDir, initBackend, intFlag, parseFlags, runCli } from '@biore/runtime';
+import { Rng, artifactDir, initBackend, numFlag, parseFlags, runCli } from '@biore/runtime';
 import { CharLanguageModel, generateText } from '@biore/charlm';
 
 async function main(): Promise<void> {
@@ -17,9 +17,9 @@ async function main(): Promise<void> {
   const dir = resolve(f.model ?? artifactDir('cse-lm/forward'));
   const lm = CharLanguageModel.load(dir);
   console.error(`backend: ${backend.backend}; ${lm.config.isForwardLm ? 'forward' : 'backward'} LM from ${dir}`);
-  const rng = new Rng(intFlag(f.seed, 'seed', 1));
-  for (let i = 0; i < intFlag(f.samples, 'samples', 1); i++) {
-    const r = generateText(lm, rng, { prefix: f.prefix, length: intFlag(f.length, 'length', 300), temperature: intFlag(f.temperature, 'temperature', 0.8) });
+  const rng = new Rng(numFlag(f.seed, 'seed', 1));
+  for (let i = 0; i < numFlag(f.samples, 'samples', 1); i++) {
+    const r = generateText(lm, rng, { prefix: f.prefix, length: numFlag(f.length, 'length', 300), temperature: numFlag(f.temperature, 'temperature', 0.8) });
     console.log(r.text);
     console.error(`(mean -log p per sampled character: ${r.nll.toFixed(3)} nats)`);
   }

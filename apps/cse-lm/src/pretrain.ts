@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  JsonlWriter, UserError, artifactDir, findData, formatDuration, initBackend, intFlag, parseFlags, runCli,
+  JsonlWriter, UserError, artifactDir, findData, formatDuration, initBackend, numFlag, parseFlags, runCli,
 } from '@biore/runtime';
 import {
   CharDictionary, CharLanguageModel, charLMConfig, countChars, deriveCorpus, documentsToStream, estimateBigram,
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   const dirs = f.direction === 'both' ? ['forward', 'backward'] : f.direction === 'forward' || f.direction === 'backward' ? [f.direction] : undefined;
   if (!dirs) throw new UserError(`--direction expects forward, backward or both, got '${f.direction}'`);
   const num = (k: string, d: number, min = 0) => {
-    const v = intFlag(f[k as keyof typeof f] as string | undefined, k, d);
+    const v = numFlag(f[k as keyof typeof f] as string | undefined, k, d);
     if (!(v >= min)) throw new UserError(`--${k} must be at least ${min}, got ${v}`);
     return v;
   };

@@ -1,7 +1,7 @@
 // nx run elmo-lm:bench — JSON: biLM training tokens/s at the default small size, embedding ms/sentence, peak memory.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, findData, initBackend, intFlag, parseFlags, runCli } from '@biore/runtime';
+import { Rng, findData, initBackend, numFlag, parseFlags, runCli } from '@biore/runtime';
 import { BidirectionalLM, BilmTrainer, BilmVocabulary, DEFAULT_TRAIN_SETTINGS, loadBilm, loadBilmHdf5, smallBilmOptions, toSequences, tokenizeDocument } from '@biore/elmo';
 
 runCli(async () => {
@@ -24,7 +24,7 @@ runCli(async () => {
   const model = new BidirectionalLM(options, vocab.size, new Rng(1));
   const trainer = new BilmTrainer(model, vocab, toSequences(sents, options.unroll_steps!), { ...DEFAULT_TRAIN_SETTINGS, checkpointEvery: 0 });
   trainer.step(); // warm-up: kernels, optimizer slots
-  const steps = intFlag(f.steps, 'steps', 5);
+  const steps = numFlag(f.steps, 'steps', 5);
   let tokens = 0;
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) { tokens += trainer.step().tokens; sample(); }
@@ -34,7 +34,7 @@ runCli(async () => {
   let embedModel = 'default small biLM (untrained)';
   if (f.model) { embedder = loadBilm(f.model).model; embedModel = f.model; }
   else if (f.options && f.weights) { embedder = await loadBilmHdf5(f.options, f.weights); embedModel = f.weights; }
-  const n = intFlag(f.sentences, 'sentences', 64);
+  const n = numFlag(f.sentences, 'sentences', 64);
   const test = sents.slice(0, n);
   tf.dispose(embedder.elmoLayers(test.slice(0, 8)));
   const t1 = performance.now();

@@ -2,7 +2,7 @@
 // layer forward ++ backward) as JSON lines, from a published biLM (--options/--weights) or one trained here (--model).
 import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { Progress, UserError, initBackend, intFlag, openAtomicWriter, parseFlags, runCli } from '@biore/runtime';
+import { Progress, UserError, initBackend, numFlag, openAtomicWriter, parseFlags, runCli } from '@biore/runtime';
 import { loadBilm, loadBilmHdf5, type BidirectionalLM } from '@biore/elmo';
 
 runCli(async () => {
@@ -21,7 +21,7 @@ runCli(async () => {
   // one whitespace-tokenized sentence a line; blank lines give an empty record so lines stay aligned
   const sentences = readFileSync(f.input, 'utf8').split('\n').map((l) => l.trim().split(/\s+/).filter(Boolean));
   if (sentences.length && sentences[sentences.length - 1].length === 0) sentences.pop();
-  const bs = intFlag(f['batch-size'], 'batch-size', 16);
+  const bs = numFlag(f['batch-size'], 'batch-size', 16);
   const w = openAtomicWriter(f.out);
   const progress = new Progress('embed', sentences.length, 'sentences');
   const fmt = (v: number) => +v.toPrecision(7);

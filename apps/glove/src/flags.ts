@@ -1,4 +1,4 @@
-import { intFlag, parseFlags, UserError } from '@biore/runtime';
+import { numFlag, parseFlags, UserError } from '@biore/runtime';
 import { defaultBuildOptions, type GloveBuildOptions } from '@biore/glove';
 
 /** The build flags shared by `glove:build` and `glove:bench`. */
@@ -28,17 +28,17 @@ export function parseBuildFlags(argv = process.argv.slice(2)) {
   if (positionals.length) throw new UserError(`unexpected argument '${positionals[0]}'; flags: ${Object.keys(buildFlagSpec).map((k) => '--' + k).join(' ')}`);
   const d = defaultBuildOptions;
   const opts: GloveBuildOptions = {
-    dim: intFlag(values.dim, 'dim', d.dim),
-    window: intFlag(values.window, 'window', d.window),
-    minCount: intFlag(values['min-count'], 'min-count', d.minCount),
-    maxVocab: intFlag(values['max-vocab'], 'max-vocab', d.maxVocab),
-    xMax: intFlag(values['x-max'], 'x-max', d.xMax),
-    alpha: intFlag(values.alpha, 'alpha', d.alpha),
-    eta: intFlag(values.eta, 'eta', d.eta),
-    iterations: intFlag(values.iterations, 'iterations', d.iterations),
-    threads: intFlag(values.threads, 'threads', d.threads),
-    seed: intFlag(values.seed, 'seed', d.seed),
-    memoryMB: intFlag(values.memory, 'memory', d.memoryMB),
+    dim: numFlag(values.dim, 'dim', d.dim),
+    window: numFlag(values.window, 'window', d.window),
+    minCount: numFlag(values['min-count'], 'min-count', d.minCount),
+    maxVocab: numFlag(values['max-vocab'], 'max-vocab', d.maxVocab),
+    xMax: numFlag(values['x-max'], 'x-max', d.xMax),
+    alpha: numFlag(values.alpha, 'alpha', d.alpha),
+    eta: numFlag(values.eta, 'eta', d.eta),
+    iterations: numFlag(values.iterations, 'iterations', d.iterations),
+    threads: numFlag(values.threads, 'threads', d.threads),
+    seed: numFlag(values.seed, 'seed', d.seed),
+    memoryMB: numFlag(values.memory, 'memory', d.memoryMB),
     cased: Boolean(values.cased),
     resume: Boolean(values.resume),
     force: Boolean(values.force),

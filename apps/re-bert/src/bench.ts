@@ -1,9 +1,8 @@
 // nx run re-bert:bench — BERT feature extraction speed: ms per sentence at batch 1 and 32, and peak memory, as JSON.
 // Either a BERT folder (--model DIR) or a random BERT of a given size (--hidden --layers --heads --intermediate --vocab).
 import * as tf from '@tensorflow/tfjs-core';
-import { parseFlags, runCli, measureMatmulRate } from '@biore/runtime';
+import { measureMatmulRate, numFlag, parseFlags, runCli, startBackend } from '@biore/runtime';
 import { BertModel, loadBertAny, parseBertConfig } from '@biore/bert';
-import { numFlag, startBackend } from './common.ts';
 
 runCli(async () => {
   const { values: f } = parseFlags({

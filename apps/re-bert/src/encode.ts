@@ -2,9 +2,8 @@
 // One JSON line per input sentence: its word pieces and, per chosen layer, each piece's hidden state.
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync } from 'node:fs';
-import { Progress, UserError, openAtomicWriter, parseFlags, runCli } from '@biore/runtime';
+import { numFlag, openAtomicWriter, parseFlags, Progress, runCli, startBackend, UserError } from '@biore/runtime';
 import { loadBertAny } from '@biore/bert';
-import { numFlag, startBackend } from './common.ts';
 
 runCli(async () => {
   const { values: f } = parseFlags({

@@ -1,9 +1,9 @@
 // nx run re-bert:finetune — fine-tunes a BERT folder with one of Su & Vijay-Shanker's heads on an RE dataset,
 // selects the epoch on dev, and scores test (micro P/R/F1 over the positive classes).
+import { checkIndicator, datasetInfo, experimentSplits, sampleInstances } from '@biore/re-data';
 import { join } from 'node:path';
-import { Rng, UserError, artifactDir, parseFlags, runCli, writeJsonAtomic } from '@biore/runtime';
+import { artifactDir, numFlag, parseFlags, Rng, runCli, startBackend, UserError, writeJsonAtomic } from '@biore/runtime';
 import { BERT_HEADS, BERT_RE_DEFAULTS, createREModel, evaluate, loadREModel, train, type BertREConfig } from '@biore/re-model';
-import { numFlag, requireDataset, splits, startBackend, subset } from './common.ts';
 
 runCli(async () => {
   const { values: f } = parseFlags({
@@ -15,22 +15,22 @@ runCli(async () => {
     resume: { type: 'boolean', default: false }, accumulate: { type: 'string' }, 'max-time': { type: 'string' }, 'checkpoint-every': { type: 'string' },
     backend: { type: 'string' }, data: { type: 'string' },
   });
-  const dataset = requireDataset(f.dataset!);
+  const dataset = datasetInfo(f.dataset!).name;
   const head = f.head as BertREConfig['head'];
   if (!BERT_HEADS.includes(head)) throw new UserError(`--head must be one of ${BERT_HEADS.join(', ')}, got '${f.head}'`);
   if (f.indicator !== 'tags' && f.indicator !== 'replacement') throw new UserError(`--indicator must be tags or replacement, got '${f.indicator}'`);
   if (f.markers !== 'reference' && f.markers !== 'unused') throw new UserError(`--markers must be reference or unused, got '${f.markers}'`);
   if (f['cls-vector'] !== 'pooled' && f['cls-vector'] !== 'raw') throw new UserError(`--cls-vector must be pooled or raw, got '${f['cls-vector']}'`);
-  const report = await startBackend(f.backend, { name: dataset, dataFlag: f.data });
+  const report = await startBackend(f.backend, { rel: dataset, flag: f.data });
   const seed = numFlag(f.seed, 'seed', 42);
   const fold = f.fold !== undefined ? numFlag(f.fold, 'fold', 1) : undefined;
   const bertDir = f.model ?? artifactDir('bert');
   const out = f.out ?? artifactDir(`re-bert/${dataset}${fold !== undefined ? `-fold${fold}` : ''}-${head.replace('+', '-')}`);
-  const { info, train: trainSet, dev: devSet, test } = splits(dataset, { fold, data: f.data, seed });
-  if (!info.indicators.includes(f.indicator as any)) throw new UserError(`${dataset} supports only the ${info.indicators.join('/')} indicator`);
+  const { info, train: trainSet, dev: devSet, test } = experimentSplits(dataset, { fold, dataFlag: f.data, seed });
+  checkIndicator(dataset, f.indicator!);
   const maxEval = f['max-eval'] ? numFlag(f['max-eval'], 'max-eval', 0) : undefined;
-  const trainData = subset(trainSet, f['max-train'] ? numFlag(f['max-train'], 'max-train', 0) : undefined, seed);
-  const devData = subset(devSet, maxEval, seed);
+  const trainData = sampleInstances(trainSet, f['max-train'] ? numFlag(f['max-train'], 'max-train', 0) : undefined, seed);
+  const devData = sampleInstances(devSet, maxEval, seed);
   const config: BertREConfig = {
     family: 'bert', labels: info.labels, indicator: f.indicator as BertREConfig['indicator'], bert: bertDir, head,
     maxLength: numFlag(f['max-length'], 'max-length', BERT_RE_DEFAULTS.maxLength), dropout: numFlag(f.dropout, 'dropout', BERT_RE_DEFAULTS.dropout),
@@ -52,7 +52,7 @@ runCli(async () => {
   const trainSeconds = (performance.now() - t0) / 1000;
   model.dispose();
   const best = await loadREModel(out);
-  const testSet = subset(test(), maxEval, seed);
+  const testSet = sampleInstances(test(), maxEval, seed);
   const scores = evaluate(best, testSet, info.positiveLabels, 32, 'test');
   // micro scores over the positive classes (older @biore/metrics nested them under 'micro')
   const micro = ((scores as unknown as { micro?: { precision: number; recall: number; f1: number } }).micro ?? scores) as { precision: number; recall: number; f1: number };

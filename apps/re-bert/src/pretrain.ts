@@ -3,10 +3,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { JsonlWriter, Progress, Rng, UserError, artifactDir, encodeSafetensors, loadSafetensors, parseFlags, readJson, runCli } from '@biore/runtime';
+import { artifactDir, encodeSafetensors, JsonlWriter, loadSafetensors, numFlag, parseFlags, Progress, readJson, Rng, runCli, startBackend, UserError } from '@biore/runtime';
 import { WordPieceTokenizer } from '@biore/text';
 import { BertModel, MlmPretrainer, corpusVocabulary, loadBert, maskSequences, mlmLoss, packSequences, parseBertConfig, saveBert } from '@biore/bert';
-import { corpusLines, numFlag, startBackend } from './common.ts';
+import { corpusLines } from './common.ts';
 
 const STATE = 'trainer_state.json';
 const OPT = 'optimizer.safetensors';

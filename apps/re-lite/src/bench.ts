@@ -1,12 +1,11 @@
 // nx run re-lite:bench — training sentences/s, extraction ms/sentence at batch 1 and 32, peak memory, and the
 // achieved GFLOP/s of the training step beside the backend's own large-matmul rate. Prints one JSON object.
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, intFlag, measureMatmulRate, parseFlags, runCli } from '@biore/runtime';
+import { measureMatmulRate, numFlag, parseFlags, Rng, runCli, startBackend } from '@biore/runtime';
 import '@biore/embeddings';
 import { loadDataset, datasetInfo } from '@biore/re-data';
 import { createREModel, crossEntropy, makeOptimizer, LITE_DEFAULTS, type LiteConfig } from '@biore/re-model';
 import { embeddingSpec } from './embeddings-flag.ts';
-import { startup } from './common.ts';
 
 let peakRss = 0;
 const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
@@ -16,11 +15,11 @@ runCli(async () => {
     embeddings: { type: 'string', default: 'glove' }, glove: { type: 'string' }, cse: { type: 'string' }, elmo: { type: 'string' }, bert: { type: 'string' },
     hidden: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' },
   });
-  const report = await startup(f, 'chemprot');
+  const report = await startBackend(f.backend, { rel: 'chemprot', flag: f.data });
   const timer = setInterval(sample, 50);
-  const hidden = intFlag(f.hidden, 'hidden', LITE_DEFAULTS.hidden);
-  const B = intFlag(f.batch, 'batch', 32);
-  const steps = intFlag(f.steps, 'steps', 20);
+  const hidden = numFlag(f.hidden, 'hidden', LITE_DEFAULTS.hidden);
+  const B = numFlag(f.batch, 'batch', 32);
+  const steps = numFlag(f.steps, 'steps', 20);
   const info = datasetInfo('chemprot');
   const data = loadDataset('chemprot', { split: 'dev', dataFlag: f.data });
   const rng = new Rng(1);

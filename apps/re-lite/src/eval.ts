@@ -1,9 +1,8 @@
 // nx run re-lite:eval — scores a trained RE model on a split: micro P/R/F1 over the positive classes, per class, confusion.
-import { intFlag, parseFlags, runCli, UserError } from '@biore/runtime';
+import { numFlag, parseFlags, runCli, startBackend, UserError } from '@biore/runtime';
 import '@biore/embeddings';
-import { loadDataset, datasetInfo } from '@biore/re-data';
+import { datasetInfo, loadDataset, sampleInstances } from '@biore/re-data';
 import { evaluate, loadREModel } from '@biore/re-model';
-import { requireDataset, startup, subset } from './common.ts';
 
 runCli(async () => {
   const { values: f } = parseFlags({
@@ -11,15 +10,15 @@ runCli(async () => {
     fold: { type: 'string' }, limit: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, batch: { type: 'string' },
   });
   if (!f.model) throw new UserError('--model DIR is required (a run folder written by re-lite:train)');
-  const dataset = requireDataset(f.dataset!);
-  const report = await startup(f, dataset);
+  const dataset = datasetInfo(f.dataset!).name;
+  const report = await startBackend(f.backend, { rel: dataset, flag: f.data });
   const model = await loadREModel(f.model);
   const info = datasetInfo(dataset as any);
-  const all = loadDataset(dataset as any, { split: f.split!, fold: f.fold !== undefined ? intFlag(f.fold, 'fold', 1) : undefined, dataFlag: f.data });
+  const all = loadDataset(dataset as any, { split: f.split!, fold: f.fold !== undefined ? numFlag(f.fold, 'fold', 1) : undefined, dataFlag: f.data });
   // --limit N scores a seeded sample of N instances (quick checks); the full split otherwise
-  const instances = subset(all, f.limit ? intFlag(f.limit, 'limit', 0) : undefined, 42);
+  const instances = sampleInstances(all, f.limit ? numFlag(f.limit, 'limit', 0) : undefined, 42);
   const t0 = performance.now();
-  const scores = evaluate(model, instances, info.positiveLabels, intFlag(f.batch, 'batch', 64), f.split);
+  const scores = evaluate(model, instances, info.positiveLabels, numFlag(f.batch, 'batch', 64), f.split);
   const seconds = (performance.now() - t0) / 1000;
   console.log(JSON.stringify({ dataset, split: f.split, model: f.model, backend: report.backend, instances: instances.length, seconds, msPerSentence: (1000 * seconds) / instances.length, ...scores }));
 });

@@ -1,39 +1,14 @@
 // nx run re-lite:predict — labels, probabilities and each word's attention weight for JSONL sentences.
-import { readFileSync, existsSync } from 'node:fs';
-import { openAtomicWriter, parseFlags, runCli, UserError, initBackend, backendChoice } from '@biore/runtime';
+import { parseFlags, runCli, UserError, initBackend, backendChoice } from '@biore/runtime';
 import '@biore/embeddings';
-import { instanceFromRecord, loadREModel, predict } from '@biore/re-model';
+import { loadREModel, readPredictionInput, writePredictions } from '@biore/re-model';
 
 runCli(async () => {
   const { values: f } = parseFlags({ model: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } });
   if (!f.model || !f.input) throw new UserError('usage: re-lite:predict --model DIR --input sentences.jsonl [--out predictions.jsonl]');
-  if (!existsSync(f.input)) throw new UserError('input file not found', { file: f.input });
-  const report = await initBackend(backendChoice(f.backend));
-  process.stderr.write(`backend: ${report.backend}\n`);
+  const instances = readPredictionInput(f.input);
+  process.stderr.write(`backend: ${(await initBackend(backendChoice(f.backend))).backend}\n`);
   const model = await loadREModel(f.model);
-  const lines = readFileSync(f.input, 'utf8').split('\n');
-  const instances = [];
-  for (let i = 0; i < lines.length; i++) {
-    if (!lines[i].trim()) continue;
-    let rec;
-    try { rec = JSON.parse(lines[i]); } catch (e) { throw new UserError(`malformed JSON (${(e as Error).message})`, { file: f.input, record: `line ${i + 1}` }); }
-    instances.push(instanceFromRecord(rec, f.input, i + 1));
-  }
-  const preds = predict(model, instances, 32, { attention: true });
-  const write = (s: string) => (f.out ? w!.write(s) : Promise.resolve(void process.stdout.write(s)));
-  const w = f.out ? openAtomicWriter(f.out) : undefined;
-  try {
-    for (let i = 0; i < preds.length; i++) {
-      const p = preds[i];
-      await write(JSON.stringify({
-        id: instances[i].id, label: p.label,
-        probabilities: Object.fromEntries(model.labels.map((l, k) => [l, Number(p.probabilities[k].toFixed(6))])),
-        attention: p.words.map((word, k) => ({ word, weight: Number((p.attention?.[k] ?? 0).toFixed(6)) })),
-      }) + '\n');
-    }
-    await w?.commit();
-  } catch (e) {
-    w?.abort();
-    throw e;
-  }
+  await writePredictions(model, instances, f.out);
+  model.dispose();
 });

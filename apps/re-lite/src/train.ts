@@ -1,10 +1,10 @@
 // nx run re-lite:train — trains the BiLSTM-attention RE model over an embedding stack, selects on dev, scores test.
 import { join } from 'node:path';
-import { Rng, UserError, artifactDir, intFlag, parseFlags, runCli, writeJsonAtomic } from '@biore/runtime';
+import { artifactDir, numFlag, parseFlags, Rng, runCli, startBackend, writeJsonAtomic } from '@biore/runtime';
+import { checkIndicator, datasetInfo, experimentSplits, sampleInstances } from '@biore/re-data';
 import '@biore/embeddings';
 import { createREModel, evaluate, train, LITE_DEFAULTS, loadREModel, type LiteConfig } from '@biore/re-model';
 import { embeddingSpec } from './embeddings-flag.ts';
-import { requireDataset, splits, startup, subset } from './common.ts';
 
 runCli(async () => {
   const { values: f } = parseFlags({
@@ -20,31 +20,30 @@ runCli(async () => {
     'max-time': { type: 'string' }, 'checkpoint-every': { type: 'string' },
     backend: { type: 'string' }, data: { type: 'string' },
   });
-  const dataset = requireDataset(f.dataset!);
-  const report = await startup(f, dataset);
-  const seed = intFlag(f.seed, 'seed', 42);
-  const fold = f.fold !== undefined ? intFlag(f.fold, 'fold', 1) : undefined;
+  const dataset = datasetInfo(f.dataset!).name;
+  const report = await startBackend(f.backend, { rel: dataset, flag: f.data });
+  const seed = numFlag(f.seed, 'seed', 42);
+  const fold = f.fold !== undefined ? numFlag(f.fold, 'fold', 1) : undefined;
   const out = f.out ?? artifactDir(`re-lite/${dataset}${fold !== undefined ? `-fold${fold}` : ''}-${f.embeddings!.replace(/\+/g, '-')}-${f.indicator}`);
-  const { info, train: trainSet, dev: devSet, test } = splits(dataset, { fold, data: f.data, seed });
-  if (f.indicator !== 'tags' && f.indicator !== 'replacement') throw new UserError(`--indicator must be tags or replacement, got '${f.indicator}'`);
-  if (!info.indicators.includes(f.indicator as any)) throw new UserError(`${dataset} supports only the ${info.indicators.join('/')} indicator`);
-  const maxEval = f['max-eval'] ? intFlag(f['max-eval'], 'max-eval', 0) : undefined;
-  const trainData = subset(trainSet, f['max-train'] ? intFlag(f['max-train'], 'max-train', 0) : undefined, seed);
-  const devData = subset(devSet, maxEval, seed);
+  const { info, train: trainSet, dev: devSet, test } = experimentSplits(dataset, { fold, dataFlag: f.data, seed });
+  const indicator = checkIndicator(dataset, f.indicator!);
+  const maxEval = f['max-eval'] ? numFlag(f['max-eval'], 'max-eval', 0) : undefined;
+  const trainData = sampleInstances(trainSet, f['max-train'] ? numFlag(f['max-train'], 'max-train', 0) : undefined, seed);
+  const devData = sampleInstances(devSet, maxEval, seed);
   const config: LiteConfig = {
-    family: 'lite', labels: info.labels, indicator: f.indicator as any,
+    family: 'lite', labels: info.labels, indicator,
     embeddings: embeddingSpec(f.embeddings!, { glove: f.glove, cse: f.cse, elmo: f.elmo, bert: f.bert }, { fineTuneGlove: f['fine-tune-glove'] }),
-    hidden: intFlag(f.hidden, 'hidden', LITE_DEFAULTS.hidden),
+    hidden: numFlag(f.hidden, 'hidden', LITE_DEFAULTS.hidden),
     dropoutEmbedding: LITE_DEFAULTS.dropoutEmbedding, dropoutOutput: LITE_DEFAULTS.dropoutOutput,
-    maxTokens: intFlag(f['max-tokens'], 'max-tokens', LITE_DEFAULTS.maxTokens),
+    maxTokens: numFlag(f['max-tokens'], 'max-tokens', LITE_DEFAULTS.maxTokens),
   };
   const model = await createREModel(config, new Rng(seed));
   const optimizer = f.optimizer as 'sgd' | 'adam' | 'adamw';
   const opts = {
-    outDir: out, epochs: intFlag(f.epochs, 'epochs', 10), batchSize: intFlag(f.batch, 'batch', 32),
-    optimizer, lr: intFlag(f.lr, 'lr', optimizer === 'sgd' ? 0.1 : 1e-3), weightDecay: 0.01, warmup: 0, schedule: 'constant' as const,
-    clipNorm: intFlag(f.clip, 'clip', 5), seed, checkpointEvery: intFlag(f['checkpoint-every'], 'checkpoint-every', 200),
-    maxTime: intFlag(f['max-time'], 'max-time', 0), resume: f.resume!, evalBatchSize: 64, positiveLabels: info.positiveLabels,
+    outDir: out, epochs: numFlag(f.epochs, 'epochs', 10), batchSize: numFlag(f.batch, 'batch', 32),
+    optimizer, lr: numFlag(f.lr, 'lr', optimizer === 'sgd' ? 0.1 : 1e-3), weightDecay: 0.01, warmup: 0, schedule: 'constant' as const,
+    clipNorm: numFlag(f.clip, 'clip', 5), seed, checkpointEvery: numFlag(f['checkpoint-every'], 'checkpoint-every', 200),
+    maxTime: numFlag(f['max-time'], 'max-time', 0), resume: f.resume!, evalBatchSize: 64, positiveLabels: info.positiveLabels,
   };
   process.stderr.write(`training ${config.embeddings.type === 'stack' ? f.embeddings : config.embeddings.type} lite model on ${dataset}: ${trainData.length} train, ${devData.length} dev instances -> ${out}\n`);
   const t0 = performance.now();
@@ -57,7 +56,7 @@ runCli(async () => {
   const trainSeconds = (performance.now() - t0) / 1000;
   model.dispose();
   const best = await loadREModel(out);
-  const testSet = subset(test(), maxEval, seed);
+  const testSet = sampleInstances(test(), maxEval, seed);
   const scores = evaluate(best, testSet, info.positiveLabels, 64, 'test');
   const summary = {
     dataset, fold, split: 'test', model: 'lite', embeddings: f.embeddings, indicator: f.indicator, seed, backend: report.backend,

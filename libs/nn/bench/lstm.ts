@@ -2,7 +2,7 @@
 // beside the backend's own large-matmul rate, each by wall time and by this process's CPU time. Flags: --backend, --seconds (per case, default 4), --impl fused|autodiff|both.
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, intFlag, parseFlags, Rng, runCli, UserError } from '@biore/runtime';
+import { initBackend, numFlag, parseFlags, Rng, runCli, UserError } from '@biore/runtime';
 import { BiLSTM, LSTM, lstmFlops, type LSTMConfig } from '../src/index.ts';
 
 interface Case { name: string; bidirectional: boolean; B: number; T: number; cfg: LSTMConfig }
@@ -94,7 +94,7 @@ function runCase(c: Case, impl: 'fused' | 'autodiff', seconds: number) {
 runCli(async () => {
   const { values: flags } = parseFlags({ backend: { type: 'string' }, seconds: { type: 'string' }, impl: { type: 'string' } });
   const report = await initBackend(flags.backend);
-  const seconds = intFlag(flags.seconds, 'seconds', 4);
+  const seconds = numFlag(flags.seconds, 'seconds', 4);
   if (flags.impl && !['fused', 'autodiff', 'both'].includes(flags.impl)) throw new UserError(`--impl expects fused, autodiff or both, got '${flags.impl}'`);
   const impls = flags.impl === 'both' ? (['fused', 'autodiff'] as const) : [(flags.impl ?? 'fused') as 'fused' | 'autodiff'];
   const results = [];

@@ -8,3 +8,4 @@ export { loadDdi, readDdiZip, parseDdiDocument, ddiDevDocuments, DDI_DEV_SEED, D
 export { loadGad, tokenizeWithPlaceholders, GAD_FOLDS } from './gad.ts';
 export { loadAimed, parseAimedFile, AIMED_FOLDS } from './aimed.ts';
 export { tokenizeWithBoundaries } from './spans.ts';
+export * from './experiment.ts';

@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { Rng, UserError, loadArtifact } from '@biore/runtime';
+import { existsSync, readFileSync } from 'node:fs';
+import { Rng, UserError, loadArtifact, openAtomicWriter } from '@biore/runtime';
 import { tokenize } from '@biore/text';
 import type { EntitySpan, EntityType, RelationInstance } from '@biore/re-data';
 import { assignWeights, createREModel, type REModel, type REModelConfig } from './contract.ts';
 import { BEST } from './trainer.ts';
+import { predict } from './evaluate.ts';
 
 /** Loads a trained RE model from a run folder (its `best/`) or from an artifact folder itself. */
 export async function loadREModel(dir: string): Promise<REModel> {
@@ -76,4 +77,39 @@ export function instanceFromRecord(rec: Record<string, any>, source: string, rec
     return { type: s.type, start, end, text: text.slice(s.start, s.end) };
   };
   return { id: String(rec.id ?? record), docId: String(rec.docId ?? rec.id ?? record), tokens: toks.map((t) => t.text), e1: toSpan(spans[0]), e2: toSpan(spans[1]), label: String(rec.label ?? '') };
+}
+
+/** Reads a `predict` input file: one JSON record a line (see instanceFromRecord); errors name the file and line. */
+export function readPredictionInput(path: string): RelationInstance[] {
+  if (!existsSync(path)) throw new UserError('input file not found', { file: path });
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const instances: RelationInstance[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i].trim()) continue;
+    let rec;
+    try { rec = JSON.parse(lines[i]); } catch (e) { throw new UserError(`malformed JSON (${(e as Error).message})`, { file: path, record: `line ${i + 1}` }); }
+    instances.push(instanceFromRecord(rec, path, i + 1));
+  }
+  return instances;
+}
+
+/** Predicts and writes one JSON line per instance (label, every label's probability, each word's attention weight), atomically when `out` is given. */
+export async function writePredictions(model: REModel, instances: RelationInstance[], out?: string, batchSize = 32): Promise<void> {
+  const preds = predict(model, instances, batchSize, { attention: true });
+  const w = out ? openAtomicWriter(out) : undefined;
+  const write = (s: string) => (w ? w.write(s) : Promise.resolve(void process.stdout.write(s)));
+  try {
+    for (let i = 0; i < preds.length; i++) {
+      const p = preds[i];
+      await write(JSON.stringify({
+        id: instances[i].id, label: p.label,
+        probabilities: Object.fromEntries(model.labels.map((l, k) => [l, Number(p.probabilities[k].toFixed(6))])),
+        ...(p.attention ? { attention: p.words.map((word, k) => ({ word, weight: Number((p.attention![k] ?? 0).toFixed(6)) })) } : { words: p.words }),
+      }) + '\n');
+    }
+    await w?.commit();
+  } catch (e) {
+    w?.abort();
+    throw e;
+  }
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerMissingKernels } from './kernels.ts';
 import { UserError } from './errors.ts';
+import { findData } from './paths.ts';
 
 export type BackendChoice = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -100,4 +101,16 @@ export function measureMatmulRate(n = 1024, seconds = 1.5): number {
   a.dispose();
   b.dispose();
   return (2 * n * n * n * iters) / s / 1e9;
+}
+
+/**
+ * What every app does first: start the backend and print it, with the data root a dataset folder `rel`
+ * (e.g. 'chemprot') is read from when one is given.
+ */
+export async function startBackend(flag?: string, data?: { rel: string; flag?: string }): Promise<BackendReport> {
+  const report = await initBackend(backendChoice(flag));
+  const root = data ? findData(data.rel, data.flag).root : undefined;
+  process.stderr.write(`backend: ${report.backend} (${report.package}${report.simd !== undefined ? `, simd ${report.simd}, threads ${report.threads}` : ''})` +
+    (root ? `; data root: ${root.root} (${root.source})` : '') + '\n');
+  return report;
 }

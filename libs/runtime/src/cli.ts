@@ -12,7 +12,7 @@ export function parseFlags<O extends Options>(options: O, argv: string[] = proce
   }
 }
 
-export function intFlag(v: string | boolean | undefined, name: string, dflt: number): number {
+export function numFlag(v: string | boolean | undefined, name: string, dflt: number): number {
   if (v === undefined || typeof v === 'boolean') return dflt;
   const n = Number(v);
   if (!Number.isFinite(n)) throw new UserError(`--${name} expects a number, got '${v}'`);

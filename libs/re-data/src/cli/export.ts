@@ -1,7 +1,7 @@
 // nx run re-data:export --dataset chemprot --split dev --indicator replacement --out dev.tsv [--fold K] [--data DIR]
 // writes the BLUE/BioBERT TSV (index, sentence, label) atomically.
 import { resolve } from 'node:path';
-import { intFlag, parseFlags, runCli, UserError, writeFileAtomic } from '@biore/runtime';
+import { numFlag, parseFlags, runCli, UserError, writeFileAtomic } from '@biore/runtime';
 import { checkIndicator, datasetRoot, loadDataset, toBlueTsv, DATASET_NAMES } from '../index.ts';
 
 runCli(async () => {
@@ -13,7 +13,7 @@ runCli(async () => {
   if (!values.split) throw new UserError('--split is required (train, dev, test)');
   if (!values.out) throw new UserError('--out FILE is required');
   const indicator = checkIndicator(values.dataset, values.indicator ?? 'replacement');
-  const fold = values.fold === undefined ? undefined : intFlag(values.fold, 'fold', 0);
+  const fold = values.fold === undefined ? undefined : numFlag(values.fold, 'fold', 0);
   const where = datasetRoot(values.dataset, values.data);
   const instances = loadDataset(values.dataset, { split: values.split, fold, dataFlag: values.data });
   const out = resolve(process.env.INIT_CWD ?? process.cwd(), values.out);
