@@ -5,63 +5,6 @@ import { type BilmOptions, cnnWidth } from './options.ts';
 import { PAD_CHAR, tokenBatch, type TokenBatch } from './chars.ts';
 
 /**
- * Max over axis 1 whose gradient is shared equally among tied maxima, as TF's reduce_max gradient does.
- * tfjs's own max gradient gives every tied position the full gradient, which over-counts a lot here:
- * the padding characters of a short token make many identical windows.
- */
-const maxOverPositions = tf.customGrad((...args: unknown[]) => {
-  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-  const y = tf.max(x, 1);
-  save([x, y]);
-  return {
-    value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [xs, ys] = saved;
-      const hit = tf.cast(tf.equal(xs, tf.expandDims(ys, 1)), 'float32');
-      return tf.mul(tf.div(hit, tf.sum(hit, 1, true)), tf.expandDims(dy, 1));
-    },
-  };
-}) as (x: tf.Tensor) => tf.Tensor;
-
-/**
- * a·b for a tall a, with the kernel gradient as transpose(a)·dy: tfjs's matMul gradient asks the wasm backend
- * for a transposed-a product, which is several times slower there than an explicit transpose.
- */
-const matMulTall = tf.customGrad((...args: unknown[]) => {
-  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [as, bs] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, bs, false, true), tf.matMul(tf.transpose(as), dy as tf.Tensor2D)];
-    },
-  };
-}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
-
-/**
- * bilm-tf's character CNN over nn's CharCNN variables: char embedding → per filter a valid 1-D convolution
- * (im2col + one matmul) + bias → max over positions → activation; the filters concatenated.
- */
-function charCnn(cnn: CharCNN, ids: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const lead = ids.shape.slice(0, -1);
-    const L = ids.shape[ids.rank - 1];
-    const D = cnn.cfg.charDim;
-    const e = tf.reshape(tf.gather(cnn.charEmbed, tf.reshape(ids, [-1]) as tf.Tensor1D), [-1, L, D]) as tf.Tensor3D;
-    const N = e.shape[0];
-    const pooled = cnn.cfg.filters.map(([w, n], i) => {
-      const P = L - w + 1;
-      const cols = w === 1 ? e : tf.concat(Array.from({ length: w }, (_, s) => tf.slice(e, [0, s, 0], [N, P, D])), 2);
-      const conv = tf.add(matMulTall(tf.reshape(cols, [N * P, w * D]) as tf.Tensor2D, tf.reshape(cnn.kernels[i], [w * D, n]) as tf.Tensor2D), cnn.biases[i]);
-      const m = maxOverPositions(tf.reshape(conv, [N, P, n]));
-      return cnn.activation === 'relu' ? tf.relu(m) : tf.tanh(m);
-    });
-    return tf.reshape(pooled.length === 1 ? pooled[0] : tf.concat(pooled, 1), [...lead, cnn.outputSize]);
-  });
-}
-
-/**
  * The batch's character ids [1, U, L] with trailing all-padding columns cut to what changes nothing: with K
  * the longest token's begin…end span, every window starting at or after K covers only padding and all such
  * windows are equal, so keeping K + maxWidth columns (at least one all-padding window per filter) leaves
@@ -168,7 +111,7 @@ export class BidirectionalLM {
   /** Character ids [B, T, maxChars] (int32, +1 convention) → token representations [B, T, P]. */
   tokenRepresentation(charIds: tf.Tensor3D): tf.Tensor3D {
     return tf.tidy(() => {
-      let x: tf.Tensor = charCnn(this.cnn, charIds);
+      let x: tf.Tensor = this.cnn.apply(charIds);
       if (this.highway) x = this.highway.apply(x);
       if (this.projection) x = this.projection.apply(x);
       return x as tf.Tensor3D;

@@ -147,6 +147,28 @@ export class Highway {
   }
 }
 
+/**
+ * Max over `axis` whose gradient is shared equally among tied maxima, as TF's reduce_max gradient does;
+ * tfjs's own gives every tied position the full gradient, which over-counts badly where padding makes
+ * many identical windows (the char CNN of short tokens).
+ */
+export function maxTiesShared(x: tf.Tensor, axis: number): tf.Tensor {
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xs, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const y = tf.max(xs, axis);
+    save([xs, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xv, yv] = saved;
+        const hit = tf.cast(tf.equal(xv, tf.expandDims(yv, axis)), 'float32');
+        return tf.mul(tf.div(hit, tf.sum(hit, axis, true)), tf.expandDims(dy, axis));
+      },
+    };
+  }) as (x: tf.Tensor) => tf.Tensor;
+  return f(x);
+}
+
 export interface CharCNNConfig {
   /** number of character ids (including padding / begin / end ids) */
   numChars: number;
@@ -158,7 +180,8 @@ export interface CharCNNConfig {
 
 /**
  * Character CNN as in bilm-tf: char embedding → for each [width, count] filter a valid 1-D convolution
- * over the characters of a token (+ bias) → max over positions → activation; filters concatenated.
+ * over the characters of a token (+ bias) → max over positions (ties share the gradient, as in TF) → activation;
+ * filters concatenated.
  * Convolutions are done as im2col + one matmul per width (the wasm backend has no conv filter gradient).
  * Kernels are stored [width, charDim, count] (bilm-tf's [1, width, charDim, count] without the leading 1).
  */
@@ -194,7 +217,7 @@ export class CharCNN {
         // im2col: window k of width w is the concatenation of the w shifted views
         const cols = w === 1 ? e : tf.concat(Array.from({ length: w }, (_, s) => tf.slice(e, [0, s, 0], [N, P, D])), 2);
         const conv = affine(tf.reshape(cols, [N * P, w * D]) as tf.Tensor2D, tf.reshape(this.kernels[i], [w * D, n]) as tf.Tensor2D, this.biases[i] as tf.Tensor1D);
-        const m = tf.max(tf.reshape(conv, [N, P, n]), 1);
+        const m = maxTiesShared(tf.reshape(conv, [N, P, n]), 1);
         pooled.push(this.activation === 'relu' ? tf.relu(m) : tf.tanh(m));
       });
       const out = pooled.length === 1 ? pooled[0] : tf.concat(pooled, 1);
