@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import {
   initBackend, backendChoice, Rng, encodeSafetensors, decodeSafetensors, saveArtifact, loadArtifact, tensorsToHost,
-  writeFileAtomic, writeDirAtomic, UserError, findData, dataRoots, readJsonl, JsonlWriter,
+  writeFileAtomic, writeDirAtomic, UserError, findData, dataRoots, readJsonl, JsonlWriter, measureMatmulRate,
 } from '../src/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'biore-runtime-'));
@@ -119,4 +119,12 @@ test('metrics JSON lines round-trip, and a malformed line names its number', () 
   assert.deepEqual(readJsonl<{ loss: number }>(p).map((r) => r.loss), [0.5, 0.25]);
   writeFileSync(p, '{"a":1}\n{oops\n');
   assert.throws(() => readJsonl(p), /record line 2/);
+});
+
+test('the large-matmul rate is measured as the backend runs it (a positive GFLOP/s figure)', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  const rate = measureMatmulRate(256, 0.2);
+  assert.ok(Number.isFinite(rate) && rate > 0, `rate ${rate}`);
+  assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
 });
