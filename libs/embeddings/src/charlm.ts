@@ -12,6 +12,11 @@ export interface CharLMEmbedderOptions {
   /** the folders the LMs were loaded from, recorded by describe() */
   forwardDir?: string;
   backwardDir?: string;
+  /**
+   * memory for remembering sentences' vectors (the LMs are frozen, so a sentence seen again, as in every
+   * epoch of RE training, gets the same vectors without running the LMs); 0 turns it off. Default 2048 MB.
+   */
+  cacheMB?: number;
 }
 
 /** flair's markers around each sentence's text: the document delimiter before, a space after. */
@@ -54,6 +59,8 @@ export class CharLMEmbedder implements Embedder {
   readonly embeddingLength: number;
   private readonly charsPerChunk: number;
   private readonly batchSize: number;
+  private readonly cache = new Map<string, Float32Array>();
+  private cacheBytes = 0;
 
   constructor(readonly forwardLm: CharLanguageModel, readonly backwardLm: CharLanguageModel, private readonly opts: CharLMEmbedderOptions = {}) {
     if (!forwardLm.config.isForwardLm) throw new UserError('the first LM of a CSE embedding must be a forward LM', { file: opts.forwardDir });
@@ -104,7 +111,38 @@ export class CharLMEmbedder implements Embedder {
     });
   }
 
+  /**
+   * [B, T, E] for a batch: sentences seen before come from the cache, the others are run through the LMs
+   * (results do not depend on batch composition, so cached and fresh vectors are the same).
+   */
   embed(sentences: readonly (readonly string[])[]): tf.Tensor3D {
+    const limit = (this.opts.cacheMB ?? 2048) * 2 ** 20;
+    if (limit <= 0) return this.run(sentences);
+    const E = this.embeddingLength;
+    const T = Math.max(0, ...sentences.map((s) => s.length));
+    const keys = sentences.map((s) => s.join('\u0001'));
+    const fresh = new Map<string, Float32Array>();
+    const todo = [...new Set(keys.filter((k) => !this.cache.has(k)))];
+    if (todo.length) {
+      const todoSentences = todo.map((k) => sentences[keys.indexOf(k)]);
+      const out = this.run(todoSentences);
+      const data = out.dataSync() as Float32Array;
+      const Tm = out.shape[1];
+      out.dispose();
+      todo.forEach((k, i) => {
+        const v = data.slice(i * Tm * E, (i * Tm + todoSentences[i].length) * E);
+        if (this.cacheBytes + v.byteLength <= limit) {
+          this.cache.set(k, v);
+          this.cacheBytes += v.byteLength;
+        } else fresh.set(k, v);
+      });
+    }
+    const buf = new Float32Array(sentences.length * T * E);
+    keys.forEach((k, b) => buf.set((this.cache.get(k) ?? fresh.get(k))!, b * T * E));
+    return tf.tensor3d(buf, [sentences.length, T, E]);
+  }
+
+  private run(sentences: readonly (readonly string[])[]): tf.Tensor3D {
     return tf.tidy(() => {
       const T = Math.max(0, ...sentences.map((s) => s.length));
       const E = this.embeddingLength;
@@ -143,6 +181,7 @@ export class CharLMEmbedder implements Embedder {
   }
 
   dispose(): void {
+    this.cache.clear();
     this.forwardLm.dispose();
     this.backwardLm.dispose();
   }
@@ -157,5 +196,5 @@ registerEmbedderType('cse', (spec) => {
   const str = (k: string) => (typeof spec[k] === 'string' ? (spec[k] as string) : undefined);
   const num = (k: string) => (typeof spec[k] === 'number' ? (spec[k] as number) : undefined);
   const root = str('path') ?? artifactDir('cse-lm');
-  return CharLMEmbedder.load(str('forward') ?? join(root, 'forward'), str('backward') ?? join(root, 'backward'), { charsPerChunk: num('charsPerChunk'), batchSize: num('batchSize') });
+  return CharLMEmbedder.load(str('forward') ?? join(root, 'forward'), str('backward') ?? join(root, 'backward'), { charsPerChunk: num('charsPerChunk'), batchSize: num('batchSize'), cacheMB: num('cacheMB') });
 });

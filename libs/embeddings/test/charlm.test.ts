@@ -65,8 +65,9 @@ test('a word\'s vector is the forward LM after its last character beside the bac
 
 test('the same word in two sentences gets different vectors; batch composition and chunking change nothing', async () => {
   await initBackend();
-  const e = new CharLMEmbedder(lm(true, 3), lm(false, 4), { charsPerChunk: 512 });
-  const small = new CharLMEmbedder(e.forwardLm, e.backwardLm, { charsPerChunk: 3, batchSize: 1 });
+  // no cache: every call runs the LMs, so the comparisons below are of real runs
+  const e = new CharLMEmbedder(lm(true, 3), lm(false, 4), { charsPerChunk: 512, cacheMB: 0 });
+  const small = new CharLMEmbedder(e.forwardLm, e.backwardLm, { charsPerChunk: 3, batchSize: 1, cacheMB: 0 });
   const a = ['The', 'protein', 'binds'];
   const b = ['a', 'dog', 'binds', 'a', 'man', '.'];
   const before = tf.memory().numTensors;
@@ -84,6 +85,24 @@ test('the same word in two sentences gets different vectors; batch composition a
   tf.dispose([alone, together, chunked]);
   assert.equal(tf.memory().numTensors, before, 'embedding leaves no tensors behind');
   e.dispose();
+});
+
+test('cached sentences get exactly the vectors a fresh run gives, in any batch, and the cache can be full', async () => {
+  await initBackend();
+  const fresh = new CharLMEmbedder(lm(true, 8), lm(false, 9), { cacheMB: 0 });
+  const cached = new CharLMEmbedder(fresh.forwardLm, fresh.backwardLm, { cacheMB: 1 });
+  const tiny = new CharLMEmbedder(fresh.forwardLm, fresh.backwardLm, { cacheMB: 1e-9 }); // too small to keep anything
+  const a = ['Aspirin', 'inhibits', 'COX-2', '.'];
+  const b = ['β-blockers', 'lower', 'pressure'];
+  const first = cached.embed([a]);
+  const again = cached.embed([b, a, a]);
+  const ref = fresh.embed([b, a, a]);
+  const full = tiny.embed([b, a, a]);
+  assert.ok(close(again.dataSync(), ref.dataSync(), 1e-6), 'cache hits and misses mixed in one batch');
+  assert.ok(close(full.dataSync(), ref.dataSync(), 1e-6), 'a full cache still returns right vectors');
+  assert.ok(close(first.arraySync()[0].flat(), again.arraySync()[1].flat(), 1e-6));
+  tf.dispose([first, again, ref, full]);
+  fresh.dispose();
 });
 
 test('saved LMs load through the embedder registry as type "cse"; a forward LM in the backward slot is refused', async () => {

@@ -6,3 +6,4 @@ export * from './evaluate.ts';
 export * from './trainer.ts';
 export * from './io.ts';
 export * from './bert-re.ts';
+export * from './eval-cli.ts';

@@ -268,27 +268,20 @@ export class WordPieceTokenizer implements SubwordTokenizer {
    * came from; pieces past maxLength - 2 are cut.
    */
   encodeWords(words: readonly string[], maxLength = 512): Encoding {
-    const pieces = ['[CLS]'];
-    const wordIndex = [-1];
-    for (let w = 0; w < words.length; w++) {
-      for (const p of this.tokenize(words[w])) {
-        if (pieces.length >= maxLength - 1) break;
-        pieces.push(p);
-        wordIndex.push(w);
-      }
-    }
-    pieces.push('[SEP]');
-    wordIndex.push(-1);
-    return { pieces, ids: pieces.map((p) => this.id(p)), wordIndex };
+    return this.assemble(words.map((w) => this.tokenize(w)), maxLength);
   }
 
   /** Encodes a text as [CLS] pieces [SEP], cut to maxLength; wordIndex numbers the basic tokens. */
   encode(text: string, maxLength = 512): Encoding {
+    return this.assemble(this.words(text).map((w) => w.pieces), maxLength);
+  }
+
+  /** [CLS] + each word's pieces + [SEP], cut to maxLength; wordIndex maps each piece to its word (-1: special). */
+  private assemble(piecesPerWord: readonly (readonly string[])[], maxLength: number): Encoding {
     const pieces = ['[CLS]'];
     const wordIndex = [-1];
-    const ws = this.words(text);
-    for (let w = 0; w < ws.length; w++) {
-      for (const p of ws[w].pieces) {
+    for (let w = 0; w < piecesPerWord.length; w++) {
+      for (const p of piecesPerWord[w]) {
         if (pieces.length >= maxLength - 1) break;
         pieces.push(p);
         wordIndex.push(w);
