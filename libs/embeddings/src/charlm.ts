@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { UserError, artifactDir } from '@biore/runtime';
 import { CharLanguageModel, disposeState } from '@biore/charlm';
 import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedder.ts';
+import { SentenceCache } from './sentence-cache.ts';
 
 export interface CharLMEmbedderOptions {
   /** characters fed to an LM at once; longer texts go in chunks with the state carried over (flair: 512) */
@@ -59,8 +60,7 @@ export class CharLMEmbedder implements Embedder {
   readonly embeddingLength: number;
   private readonly charsPerChunk: number;
   private readonly batchSize: number;
-  private readonly cache = new Map<string, Float32Array>();
-  private cacheBytes = 0;
+  private readonly cache: SentenceCache;
 
   constructor(readonly forwardLm: CharLanguageModel, readonly backwardLm: CharLanguageModel, private readonly opts: CharLMEmbedderOptions = {}) {
     if (!forwardLm.config.isForwardLm) throw new UserError('the first LM of a CSE embedding must be a forward LM', { file: opts.forwardDir });
@@ -69,6 +69,7 @@ export class CharLMEmbedder implements Embedder {
     this.charsPerChunk = opts.charsPerChunk ?? 512;
     this.batchSize = opts.batchSize ?? 32;
     if (!(this.charsPerChunk >= 1 && this.batchSize >= 1)) throw new UserError('charsPerChunk and batchSize must be at least 1');
+    this.cache = SentenceCache.fromMB(opts.cacheMB ?? 2048);
   }
 
   static load(forwardDir = artifactDir('cse-lm/forward'), backwardDir = artifactDir('cse-lm/backward'), opts: Omit<CharLMEmbedderOptions, 'forwardDir' | 'backwardDir'> = {}): CharLMEmbedder {
@@ -116,29 +117,18 @@ export class CharLMEmbedder implements Embedder {
    * (results do not depend on batch composition, so cached and fresh vectors are the same).
    */
   embed(sentences: readonly (readonly string[])[]): tf.Tensor3D {
-    const limit = (this.opts.cacheMB ?? 2048) * 2 ** 20;
-    if (limit <= 0) return this.run(sentences);
+    if (!this.cache.enabled) return this.run(sentences);
     const E = this.embeddingLength;
     const T = Math.max(0, ...sentences.map((s) => s.length));
-    const keys = sentences.map((s) => s.join('\u0001'));
-    const fresh = new Map<string, Float32Array>();
-    const todo = [...new Set(keys.filter((k) => !this.cache.has(k)))];
-    if (todo.length) {
-      const todoSentences = todo.map((k) => sentences[keys.indexOf(k)]);
-      const out = this.run(todoSentences);
+    const rows = this.cache.lookup(sentences, (missing) => {
+      const out = this.run(missing);
       const data = out.dataSync() as Float32Array;
       const Tm = out.shape[1];
       out.dispose();
-      todo.forEach((k, i) => {
-        const v = data.slice(i * Tm * E, (i * Tm + todoSentences[i].length) * E);
-        if (this.cacheBytes + v.byteLength <= limit) {
-          this.cache.set(k, v);
-          this.cacheBytes += v.byteLength;
-        } else fresh.set(k, v);
-      });
-    }
+      return missing.map((s, i) => data.slice(i * Tm * E, (i * Tm + s.length) * E));
+    });
     const buf = new Float32Array(sentences.length * T * E);
-    keys.forEach((k, b) => buf.set((this.cache.get(k) ?? fresh.get(k))!, b * T * E));
+    rows.forEach((v, b) => buf.set(v, b * T * E));
     return tf.tensor3d(buf, [sentences.length, T, E]);
   }
 

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '@biore/runtime';
 import { BidirectionalLM, ScalarMix, loadBilm, loadBilmHdf5 } from '@biore/elmo';
+import { SentenceCache } from './sentence-cache.ts';
 import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedder.ts';
 
 /**
@@ -38,15 +39,13 @@ export class ElmoEmbedder implements Embedder {
   readonly name = 'elmo';
   readonly embeddingLength: number;
   readonly mix: ScalarMix;
-  private readonly cache = new Map<string, Float32Array>();
-  private cacheFloats = 0;
-  private readonly cacheLimit: number;
+  private readonly cache: SentenceCache;
 
   constructor(readonly bilm: BidirectionalLM, readonly spec: ElmoSpec) {
     this.embeddingLength = 2 * bilm.dim;
     const layers = bilm.forwardLayers.length + 1;
     this.mix = new ScalarMix(layers, spec.mix ?? {}, spec.trainable ?? true);
-    this.cacheLimit = spec.fineTune ? 0 : ((spec.cacheMB ?? 256) * 1024 * 1024) / 4;
+    this.cache = SentenceCache.fromMB(spec.fineTune ? 0 : spec.cacheMB ?? 256);
   }
 
   static async load(spec: EmbedderSpec): Promise<ElmoEmbedder> {
@@ -69,45 +68,29 @@ export class ElmoEmbedder implements Embedder {
 
   /** The biLM's layers for a batch, [B, maxLen, 2P] each, through the cache when the biLM is frozen. */
   layers(sentences: readonly (readonly string[])[]): tf.Tensor3D[] {
-    if (this.cacheLimit <= 0) return this.bilm.elmoLayers(sentences);
+    if (!this.cache.enabled) return this.bilm.elmoLayers(sentences);
     const L = this.mix.numLayers;
     const W = this.embeddingLength;
-    const keys = sentences.map((s) => s.join('\u0000'));
-    const todo = [...new Set(keys.filter((k) => !this.cache.has(k)))];
-    const fresh = new Map<string, Float32Array>();
-    if (todo.length) {
-      const sents = todo.map((k) => (k === '' ? [] : k.split('\u0000')));
-      const out = this.bilm.elmoLayers(sents);
+    // a sentence's entry holds its L layers one after another, each [length, W]
+    const rows = this.cache.lookup(sentences, (missing) => {
+      const out = this.bilm.elmoLayers(missing);
       const T = out[0].shape[1];
       const host = out.map((t) => t.dataSync() as Float32Array);
       tf.dispose(out);
-      sents.forEach((s, b) => {
+      return missing.map((s, b) => {
         const v = new Float32Array(L * s.length * W);
         for (let l = 0; l < L; l++) v.set(host[l].subarray(b * T * W, (b * T + s.length) * W), l * s.length * W);
-        fresh.set(todo[b], v);
+        return v;
       });
-    }
+    });
     const maxLen = sentences.reduce((m, s) => Math.max(m, s.length), 0);
     const B = sentences.length;
     const bufs = Array.from({ length: L }, () => new Float32Array(B * maxLen * W));
-    keys.forEach((k, b) => {
-      const v = this.cache.get(k) ?? fresh.get(k)!;
+    rows.forEach((v, b) => {
       const n = sentences[b].length;
       for (let l = 0; l < L; l++) bufs[l].set(v.subarray(l * n * W, (l + 1) * n * W), b * maxLen * W);
     });
-    for (const [k, v] of fresh) this.remember(k, v);
     return bufs.map((x) => tf.tensor3d(x, [B, maxLen, W]));
-  }
-
-  private remember(key: string, v: Float32Array): void {
-    if (v.length > this.cacheLimit) return;
-    this.cache.set(key, v);
-    this.cacheFloats += v.length;
-    for (const [k, old] of this.cache) {
-      if (this.cacheFloats <= this.cacheLimit) break;
-      this.cache.delete(k);
-      this.cacheFloats -= old.length;
-    }
   }
 
   embed(sentences: readonly (readonly string[])[]): tf.Tensor3D {
