@@ -7,28 +7,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, initBackend } from '@biore/runtime';
 import { Adam, numericalGradientCheck } from '@biore/nn';
 import { BertModel, parseBertConfig, saveBert } from '@biore/bert';
-import type { RelationInstance } from '@biore/re-data';
+import { FILLERS, LABELS, VERBS, tinyDataset as dataset } from './fixtures/tiny.ts';
 import { createREModel, crossEntropy, train, loadREModel, predict, BERT_HEADS, BertREModel, type BertREConfig } from '../src/index.ts';
 
 await initBackend(process.env.BIORE_BACKEND ?? 'auto');
-
-const LABELS = ['false', 'CPR:3', 'CPR:4'];
-const VERBS: Record<string, string> = { activates: 'CPR:3', inhibits: 'CPR:4', mentions: 'false', near: 'false' };
-const FILLERS = ['the', 'a', 'cells', 'in', 'rats', 'strongly', 'was', 'shown', 'to'];
-
-function dataset(n: number, seed: number): RelationInstance[] {
-  const rng = new Rng(seed);
-  const verbs = Object.keys(VERBS);
-  return Array.from({ length: n }, (_, i) => {
-    const pre = Array.from({ length: rng.int(4) }, () => FILLERS[rng.int(FILLERS.length)]);
-    const mid = Array.from({ length: rng.int(3) }, () => FILLERS[rng.int(FILLERS.length)]);
-    const verb = verbs[rng.int(verbs.length)];
-    const tokens = [...pre, 'aspirin', ...mid, verb, 'COX-2', '.'];
-    const c = pre.length, g = tokens.length - 2;
-    return { id: `s${i}`, docId: `d${i}`, tokens, label: VERBS[verb],
-      e1: { type: 'CHEMICAL', start: c, end: c + 1, text: 'aspirin' }, e2: { type: 'GENE', start: g, end: g + 1, text: 'COX-2' } } as RelationInstance;
-  });
-}
 
 const VOCAB = ['[PAD]', ...Array.from({ length: 16 }, (_, i) => `[unused${i}]`), '[UNK]', '[CLS]', '[SEP]', '[MASK]',
   ...FILLERS, ...Object.keys(VERBS), 'aspirin', 'cox', '-', '2', '.', '@', 'chemical', 'gene', '$', '<', '>', '/', 'chem', 'act', '##ivates'];
