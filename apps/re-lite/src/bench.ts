@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { measureMatmulRate, numFlag, parseFlags, Rng, runCli, startBackend } from '@biore/runtime';
 import '@biore/embeddings';
 import { loadDataset, datasetInfo } from '@biore/re-data';
-import { createREModel, crossEntropy, makeOptimizer, LITE_DEFAULTS, type LiteConfig } from '@biore/re-model';
+import { createREModel, makeOptimizer, trainStep, LITE_DEFAULTS, type LiteConfig } from '@biore/re-model';
 import { embeddingSpec } from './embeddings-flag.ts';
 
 let peakRss = 0;
@@ -41,13 +41,7 @@ runCli(async () => {
     const y = insts.map((i) => labelIndex.get(i.label)!);
     const T = Math.max(...batch.lengths);
     const t0 = performance.now();
-    tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => crossEntropy(model.forward(batch, true, s).logits, y), Object.values(vars));
-      const named: Record<string, tf.Tensor> = {};
-      for (const [k, v] of Object.entries(vars)) named[k] = grads[v.name];
-      opt.step(named, vars);
-      value.dataSync();
-    });
+    trainStep(model, vars, opt, { clipNorm: 5 }, insts, y, s + 2);
     if (s < 0) continue; // warm-up steps
     trainMs += performance.now() - t0;
     sentences += B;

@@ -87,8 +87,8 @@ function labelIds(model: REModel, instances: readonly RelationInstance[], source
  * One optimizer step on a batch: the gradient of the batch's mean loss, computed over `o.accumulate`
  * micro-batches (each weighted by its share of the batch) so peak memory is that of a micro-batch.
  */
-function accumulatedStep(
-  model: REModel, vars: Record<string, tf.Variable>, opt: Optimizer, o: TrainOptions,
+export function trainStep(
+  model: REModel, vars: Record<string, tf.Variable>, opt: Optimizer, o: Pick<TrainOptions, 'accumulate' | 'clipNorm'>,
   instances: RelationInstance[], y: number[], dropoutSeed: number,
 ): number {
   const k = Math.max(1, Math.min(o.accumulate ?? 1, instances.length));
@@ -179,7 +179,7 @@ export async function train(
       for (; state.batch < batches.length; ) {
         const idx = batches[state.batch];
         opt.lr = learningRate(o, state.step, totalSteps);
-        const loss = accumulatedStep(model, vars, opt, o, idx.map((i) => data.train[i]), idx.map((i) => labels[i]), (o.seed * 7919 + state.step * 2) >>> 0);
+        const loss = trainStep(model, vars, opt, o, idx.map((i) => data.train[i]), idx.map((i) => labels[i]), (o.seed * 7919 + state.step * 2) >>> 0);
         if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${state.step}: loss ${loss}`);
         lossSum += loss; lossN++;
         state.batch++;
