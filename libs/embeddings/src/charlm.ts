@@ -69,7 +69,7 @@ export class CharLMEmbedder implements Embedder {
     this.charsPerChunk = opts.charsPerChunk ?? 512;
     this.batchSize = opts.batchSize ?? 32;
     if (!(this.charsPerChunk >= 1 && this.batchSize >= 1)) throw new UserError('charsPerChunk and batchSize must be at least 1');
-    this.cache = SentenceCache.fromMB(opts.cacheMB ?? 2048);
+    this.cache = SentenceCache.fromMB(opts.cacheMB ?? 4096);
   }
 
   static load(forwardDir = artifactDir('cse-lm/forward'), backwardDir = artifactDir('cse-lm/backward'), opts: Omit<CharLMEmbedderOptions, 'forwardDir' | 'backwardDir'> = {}): CharLMEmbedder {
@@ -120,16 +120,28 @@ export class CharLMEmbedder implements Embedder {
     if (!this.cache.enabled) return this.run(sentences);
     const E = this.embeddingLength;
     const T = Math.max(0, ...sentences.map((s) => s.length));
-    const rows = this.cache.lookup(sentences, (missing) => {
-      const out = this.run(missing);
-      const data = out.dataSync() as Float32Array;
-      const Tm = out.shape[1];
-      out.dispose();
-      return missing.map((s, i) => data.slice(i * Tm * E, (i * Tm + s.length) * E));
-    });
+    const rows = this.cache.lookup(sentences, (missing) => this.hostRows(missing));
     const buf = new Float32Array(sentences.length * T * E);
     rows.forEach((v, b) => buf.set(v, b * T * E));
     return tf.tensor3d(buf, [sentences.length, T, E]);
+  }
+
+  /**
+   * Runs the LMs ahead of training over sentences not cached yet, shortest first, so that every later
+   * `embed` of them is a cache read (no-op when the cache is disabled).
+   */
+  precompute(sentences: readonly (readonly string[])[]): void {
+    if (this.cache.enabled) this.cache.fill(sentences, (batch) => this.hostRows(batch), this.batchSize, 'cse precompute');
+  }
+
+  /** Each sentence's [length, E] vectors on the host. */
+  private hostRows(sentences: (readonly string[])[]): Float32Array[] {
+    const E = this.embeddingLength;
+    const out = this.run(sentences);
+    const data = out.dataSync() as Float32Array;
+    const Tm = out.shape[1];
+    out.dispose();
+    return sentences.map((s, i) => data.slice(i * Tm * E, (i * Tm + s.length) * E));
   }
 
   private run(sentences: readonly (readonly string[])[]): tf.Tensor3D {

@@ -24,7 +24,7 @@ export interface ElmoSpec extends EmbedderSpec {
   fineTune?: boolean;
   /** scalar mix parameters (unnormalised weights and γ); equal weights and γ = 1 when absent */
   mix?: { weights: number[]; gamma: number };
-  /** host memory for cached biLM layers of frozen models, in MB (default 256; 0 disables) */
+  /** host memory for cached biLM layers of frozen models, in MB (default 4096; 0 disables) */
   cacheMB?: number;
 }
 
@@ -45,7 +45,7 @@ export class ElmoEmbedder implements Embedder {
     this.embeddingLength = 2 * bilm.dim;
     const layers = bilm.forwardLayers.length + 1;
     this.mix = new ScalarMix(layers, spec.mix ?? {}, spec.trainable ?? true);
-    this.cache = SentenceCache.fromMB(spec.fineTune ? 0 : spec.cacheMB ?? 256);
+    this.cache = SentenceCache.fromMB(spec.fineTune ? 0 : spec.cacheMB ?? 4096);
   }
 
   static async load(spec: EmbedderSpec): Promise<ElmoEmbedder> {
@@ -66,23 +66,36 @@ export class ElmoEmbedder implements Embedder {
     throw new UserError("an 'elmo' embedding spec needs 'model' (a folder from elmo-lm:pretrain) or both 'options' and 'weights' (bilm-tf options.json and weights.hdf5)");
   }
 
+  /** Each sentence's L layers on the host, one after another, each [length, W]. */
+  private hostRows(sentences: (readonly string[])[]): Float32Array[] {
+    const L = this.mix.numLayers;
+    const W = this.embeddingLength;
+    const out = this.bilm.elmoLayers(sentences);
+    const T = out[0].shape[1];
+    const host = out.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(out);
+    return sentences.map((s, b) => {
+      const v = new Float32Array(L * s.length * W);
+      for (let l = 0; l < L; l++) v.set(host[l].subarray(b * T * W, (b * T + s.length) * W), l * s.length * W);
+      return v;
+    });
+  }
+
+  /**
+   * Runs the frozen biLM ahead of training over sentences not cached yet, shortest first, so that every
+   * later `embed` of them is a cache read (no-op when fine-tuned or the cache is disabled).
+   */
+  precompute(sentences: readonly (readonly string[])[]): void {
+    if (this.cache.enabled) this.cache.fill(sentences, (batch) => this.hostRows(batch), 64, 'elmo precompute');
+  }
+
   /** The biLM's layers for a batch, [B, maxLen, 2P] each, through the cache when the biLM is frozen. */
   layers(sentences: readonly (readonly string[])[]): tf.Tensor3D[] {
     if (!this.cache.enabled) return this.bilm.elmoLayers(sentences);
     const L = this.mix.numLayers;
     const W = this.embeddingLength;
     // a sentence's entry holds its L layers one after another, each [length, W]
-    const rows = this.cache.lookup(sentences, (missing) => {
-      const out = this.bilm.elmoLayers(missing);
-      const T = out[0].shape[1];
-      const host = out.map((t) => t.dataSync() as Float32Array);
-      tf.dispose(out);
-      return missing.map((s, b) => {
-        const v = new Float32Array(L * s.length * W);
-        for (let l = 0; l < L; l++) v.set(host[l].subarray(b * T * W, (b * T + s.length) * W), l * s.length * W);
-        return v;
-      });
-    });
+    const rows = this.cache.lookup(sentences, (missing) => this.hostRows(missing));
     const maxLen = sentences.reduce((m, s) => Math.max(m, s.length), 0);
     const B = sentences.length;
     const bufs = Array.from({ length: L }, () => new Float32Array(B * maxLen * W));

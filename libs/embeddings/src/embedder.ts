@@ -22,6 +22,12 @@ export interface Embedder {
    * other sentences share the batch. Callers run it inside tf.tidy.
    */
   embed(sentences: readonly (readonly string[])[]): tf.Tensor3D;
+  /**
+   * Optional: computes ahead, in length-sorted batches, whatever a frozen encoder would otherwise compute on
+   * each `embed` of these sentences (CSE's LMs, a fixed biLM), so that training epochs read it from memory.
+   * Leaves `embed`'s results unchanged.
+   */
+  precompute?(sentences: readonly (readonly string[])[]): void;
   /** variables trained with the downstream model (ELMo's scalar mix, say); empty when the embedding is frozen */
   trainableVariables(): tf.Variable[];
   /** the spec that rebuilds this embedder with `loadEmbedder` */

@@ -1,3 +1,5 @@
+import { Progress } from '@biore/runtime';
+
 /**
  * Host-side vectors of sentences under a frozen encoder (CSE's LMs, a fixed ELMo): a sentence seen again, as in
  * every epoch of RE training, skips the encoder. Bounded by a number of floats; the oldest entries go first.
@@ -42,8 +44,40 @@ export class SentenceCache {
     return result;
   }
 
-  private remember(key: string, v: Float32Array): void {
-    if (v.length > this.limitFloats) return;
+  /**
+   * Runs `compute` ahead of use over the sentences not cached yet (each distinct one once), shortest first in
+   * chunks of `batchSize`, so that sentences of similar length share a batch and little goes to padding.
+   * Stops filling when the cache is full (what was computed then stays usable). Returns how many sentences it computed.
+   */
+  fill(sentences: readonly (readonly string[])[], compute: (batch: (readonly string[])[]) => Float32Array[], batchSize: number, label = 'precompute'): number {
+    const todo = new Map<string, readonly string[]>();
+    for (const s of sentences) {
+      const k = s.join('\u0000');
+      if (!this.map.has(k) && !todo.has(k)) todo.set(k, s);
+    }
+    const order = [...todo.entries()].sort((a, b) => a[0].length - b[0].length);
+    if (order.length === 0) return 0;
+    const progress = new Progress(label, order.length, 'sentences');
+    let done = 0;
+    for (let i = 0; i < order.length; i += batchSize) {
+      const chunk = order.slice(i, i + batchSize);
+      const out = compute(chunk.map(([, s]) => s));
+      for (let j = 0; j < chunk.length; j++) {
+        if (!this.remember(chunk[j][0], out[j], false)) {
+          process.stderr.write(`${label}: the cache is full after ${done + j} sentences; the rest are computed when used (raise cacheMB)\n`);
+          return done + j;
+        }
+      }
+      done += chunk.length;
+      progress.tick(chunk.length);
+    }
+    return done;
+  }
+
+  /** Stores an entry; when `evict`, the oldest go to make room, else a full cache refuses it (returns false). */
+  private remember(key: string, v: Float32Array, evict = true): boolean {
+    if (v.length > this.limitFloats) return false;
+    if (!evict && this.floats + v.length > this.limitFloats) return false;
     this.map.set(key, v);
     this.floats += v.length;
     for (const [k, old] of this.map) {
@@ -51,6 +85,7 @@ export class SentenceCache {
       this.map.delete(k);
       this.floats -= old.length;
     }
+    return true;
   }
 
   clear(): void {

@@ -15,6 +15,9 @@ export class StackedEmbedder implements Embedder {
     if (this.members.length === 1) return this.members[0].embed(sentences);
     return tf.tidy(() => tf.concat(this.members.map((m) => m.embed(sentences)), 2) as tf.Tensor3D);
   }
+  precompute(sentences: readonly (readonly string[])[]): void {
+    for (const m of this.members) m.precompute?.(sentences);
+  }
   trainableVariables(): tf.Variable[] {
     return this.members.flatMap((m) => m.trainableVariables());
   }

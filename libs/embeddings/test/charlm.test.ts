@@ -105,6 +105,26 @@ test('cached sentences get exactly the vectors a fresh run gives, in any batch, 
   fresh.dispose();
 });
 
+test('precompute runs the LMs once, ahead, and embed then returns the same vectors without running them', async () => {
+  await initBackend();
+  const fresh = new CharLMEmbedder(lm(true, 8), lm(false, 9), { cacheMB: 0 });
+  const pre = new CharLMEmbedder(fresh.forwardLm, fresh.backwardLm, { cacheMB: 1, batchSize: 2 });
+  const sents = [['Aspirin', 'inhibits', 'COX-2', '.'], ['β-blockers', 'lower', 'pressure'], ['IL-6'], ['TNF', 'α']];
+  pre.precompute(sents);
+  let runs = 0;
+  const lmForward = fresh.forwardLm.forward.bind(fresh.forwardLm);
+  fresh.forwardLm.forward = (...args) => { runs++; return lmForward(...args); };
+  const before = tf.memory().numTensors;
+  const a = pre.embed([sents[3], sents[0], sents[1]]);
+  assert.equal(runs, 0, 'every vector came from the precomputed cache');
+  const ref = fresh.embed([sents[3], sents[0], sents[1]]);
+  assert.ok(runs > 0);
+  assert.ok(close(a.dataSync(), ref.dataSync(), 1e-6), 'precomputed (length-sorted batches) equals a fresh run');
+  tf.dispose([a, ref]);
+  assert.equal(tf.memory().numTensors, before, 'no tensors left behind');
+  fresh.dispose();
+});
+
 test('saved LMs load through the embedder registry as type "cse"; a forward LM in the backward slot is refused', async () => {
   await initBackend();
   const dir = mkdtempSync(join(tmpdir(), 'cse-emb-'));

@@ -15,6 +15,7 @@ export interface Prediction {
 /** Runs the model over instances in length-sorted batches; results come back in input order. */
 export function predict(model: REModel, instances: readonly RelationInstance[], batchSize = 64, opts: { attention?: boolean; progress?: string } = {}): Prediction[] {
   const out: Prediction[] = new Array(instances.length);
+  if (instances.length > batchSize) model.precompute?.(instances);
   const progress = opts.progress ? new Progress(opts.progress, instances.length, 'sent') : undefined;
   for (const idx of evalBatches(instances.map((i) => i.tokens.length), batchSize)) {
     const batch = model.prepare(idx.map((i) => instances[i]));

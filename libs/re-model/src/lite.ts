@@ -50,6 +50,10 @@ export class LiteREModel implements REModel<LiteBatch> {
     return { words, lengths: words.map((w) => w.length) };
   }
 
+  precompute(instances: readonly RelationInstance[]): void {
+    this.embedder.precompute?.(this.prepare(instances).words);
+  }
+
   words(batch: LiteBatch): string[][] {
     return batch.words;
   }

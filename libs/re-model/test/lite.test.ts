@@ -9,9 +9,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Rng, initBackend, loadArtifact } from '@biore/runtime';
 import {
   createREModel, train, crossEntropy, predict, loadREModel, cropAroundEntities, epochBatches, instanceFromRecord, parseMarkedText,
-  type LiteREModel,
+  LiteREModel, type LiteConfig,
 } from '../src/index.ts';
-import { LABELS, tinyConfig, tinyDataset, tinyTrainOptions } from './fixtures/tiny.ts';
+import { hashEmbedder, LABELS, tinyConfig, tinyDataset, tinyTrainOptions } from './fixtures/tiny.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tmp = () => mkdtempSync(join(tmpdir(), 'biore-re-model-'));
@@ -96,6 +96,28 @@ test('training lowers the loss, learns the task, and leaks no tensors across ste
   const acc = preds.filter((p, i) => p.label === dev[i].label).length / dev.length;
   assert.ok(acc > 0.9, `dev accuracy ${acc}`);
   assert.ok(existsSync(join(out, 'best', 'model.safetensors')) && existsSync(join(out, 'metrics.jsonl')));
+  model.dispose();
+});
+
+test('train hands every train and dev sentence to a frozen encoder\'s precompute before the first step, and predict the test sentences', async () => {
+  await initBackend();
+  const base = hashEmbedder(5);
+  const log: string[] = [];
+  const precomputed = new Set<string>();
+  const embedder = {
+    ...base,
+    precompute(sentences: readonly (readonly string[])[]) { log.push(`precompute ${sentences.length}`); for (const s of sentences) precomputed.add(s.join(' ')); },
+    embed(sentences: readonly (readonly string[])[]) {
+      for (const s of sentences) if (!precomputed.has(s.join(' '))) log.push(`miss ${s.join(' ')}`);
+      return base.embed(sentences);
+    },
+  };
+  const model = new LiteREModel({ ...tinyConfig(4), maxTokens: 150 } as LiteConfig, embedder, new Rng(7));
+  const trainSet = tinyDataset(24, 1), dev = tinyDataset(12, 2), testSet = tinyDataset(40, 5);
+  await train(model, { train: trainSet, dev, trainSource: 'tiny' }, { ...tinyTrainOptions(tmp()), epochs: 1, resume: false, checkpointEvery: 0 });
+  assert.deepEqual(log, ['precompute 36'], 'one call with train + dev, before any embed, and no embed outside it');
+  predict(model, testSet, 16);
+  assert.deepEqual(log.slice(1), ['precompute 40']);
   model.dispose();
 });
 
