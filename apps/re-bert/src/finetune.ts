@@ -54,12 +54,10 @@ runCli(async () => {
   const best = await loadREModel(out);
   const testSet = sampleInstances(test(), maxEval, seed);
   const scores = evaluate(best, testSet, info.positiveLabels, 32, 'test');
-  // micro scores over the positive classes (older @biore/metrics nested them under 'micro')
-  const micro = ((scores as unknown as { micro?: { precision: number; recall: number; f1: number } }).micro ?? scores) as { precision: number; recall: number; f1: number };
   const summary = {
     dataset, fold, split: 'test', model: 'bert', bert: bertDir, head, indicator: f.indicator, markers: f.markers, seed, backend: report.backend,
     trainInstances: trainData.length, testInstances: testSet.length, bestEpoch: result.state.bestEpoch, devF1: result.state.bestDevF1,
-    trainSeconds: Math.round(trainSeconds), precision: micro.precision, recall: micro.recall, f1: micro.f1, perClass: scores.perClass, out,
+    trainSeconds: Math.round(trainSeconds), precision: scores.precision, recall: scores.recall, f1: scores.f1, perClass: scores.perClass, out,
   };
   writeJsonAtomic(join(out, 'test-scores.json'), summary);
   console.log(JSON.stringify(summary));
