@@ -18,7 +18,7 @@ runCli(async () => {
   const dataset = datasetInfo(f.dataset!).name;
   const head = f.head as BertREConfig['head'];
   if (!BERT_HEADS.includes(head)) throw new UserError(`--head must be one of ${BERT_HEADS.join(', ')}, got '${f.head}'`);
-  if (f.indicator !== 'tags' && f.indicator !== 'replacement') throw new UserError(`--indicator must be tags or replacement, got '${f.indicator}'`);
+  const indicator = checkIndicator(dataset, f.indicator!);
   if (f.markers !== 'reference' && f.markers !== 'unused') throw new UserError(`--markers must be reference or unused, got '${f.markers}'`);
   if (f['cls-vector'] !== 'pooled' && f['cls-vector'] !== 'raw') throw new UserError(`--cls-vector must be pooled or raw, got '${f['cls-vector']}'`);
   const report = await startBackend(f.backend, { rel: dataset, flag: f.data });
@@ -27,12 +27,11 @@ runCli(async () => {
   const bertDir = f.model ?? artifactDir('bert');
   const out = f.out ?? artifactDir(`re-bert/${dataset}${fold !== undefined ? `-fold${fold}` : ''}-${head.replace('+', '-')}`);
   const { info, train: trainSet, dev: devSet, test } = experimentSplits(dataset, { fold, dataFlag: f.data, seed });
-  checkIndicator(dataset, f.indicator!);
   const maxEval = f['max-eval'] ? numFlag(f['max-eval'], 'max-eval', 0) : undefined;
   const trainData = sampleInstances(trainSet, f['max-train'] ? numFlag(f['max-train'], 'max-train', 0) : undefined, seed);
   const devData = sampleInstances(devSet, maxEval, seed);
   const config: BertREConfig = {
-    family: 'bert', labels: info.labels, indicator: f.indicator as BertREConfig['indicator'], bert: bertDir, head,
+    family: 'bert', labels: info.labels, indicator, bert: bertDir, head,
     maxLength: numFlag(f['max-length'], 'max-length', BERT_RE_DEFAULTS.maxLength), dropout: numFlag(f.dropout, 'dropout', BERT_RE_DEFAULTS.dropout),
     clsVector: f['cls-vector'] as 'pooled' | 'raw', markerTokens: f.markers as 'reference' | 'unused',
     ...(f['lstm-hidden'] ? { lstmHidden: numFlag(f['lstm-hidden'], 'lstm-hidden', 0) } : {}),

@@ -15,7 +15,7 @@ export interface CharLMEmbedderOptions {
   backwardDir?: string;
   /**
    * memory for remembering sentences' vectors (the LMs are frozen, so a sentence seen again, as in every
-   * epoch of RE training, gets the same vectors without running the LMs); 0 turns it off. Default 2048 MB.
+   * epoch of RE training, gets the same vectors without running the LMs); 0 turns it off. Default 4096 MB.
    */
   cacheMB?: number;
 }
@@ -130,8 +130,8 @@ export class CharLMEmbedder implements Embedder {
    * Runs the LMs ahead of training over sentences not cached yet, shortest first, so that every later
    * `embed` of them is a cache read (no-op when the cache is disabled).
    */
-  precompute(sentences: readonly (readonly string[])[]): void {
-    if (this.cache.enabled) this.cache.fill(sentences, (batch) => this.hostRows(batch), this.batchSize, 'cse precompute');
+  precompute(sentences: readonly (readonly string[])[]): number {
+    return this.cache.enabled ? this.cache.fill(sentences, (batch) => this.hostRows(batch), this.batchSize, 'cse precompute') : 0;
   }
 
   /** Each sentence's [length, E] vectors on the host. */

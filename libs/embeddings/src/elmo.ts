@@ -85,8 +85,8 @@ export class ElmoEmbedder implements Embedder {
    * Runs the frozen biLM ahead of training over sentences not cached yet, shortest first, so that every
    * later `embed` of them is a cache read (no-op when fine-tuned or the cache is disabled).
    */
-  precompute(sentences: readonly (readonly string[])[]): void {
-    if (this.cache.enabled) this.cache.fill(sentences, (batch) => this.hostRows(batch), 64, 'elmo precompute');
+  precompute(sentences: readonly (readonly string[])[]): number {
+    return this.cache.enabled ? this.cache.fill(sentences, (batch) => this.hostRows(batch), 64, 'elmo precompute') : 0;
   }
 
   /** The biLM's layers for a batch, [B, maxLen, 2P] each, through the cache when the biLM is frozen. */

@@ -25,9 +25,9 @@ export interface Embedder {
   /**
    * Optional: computes ahead, in length-sorted batches, whatever a frozen encoder would otherwise compute on
    * each `embed` of these sentences (CSE's LMs, a fixed biLM), so that training epochs read it from memory.
-   * Leaves `embed`'s results unchanged.
+   * Leaves `embed`'s results unchanged. Returns how many sentences it computed (0: all were ready).
    */
-  precompute?(sentences: readonly (readonly string[])[]): void;
+  precompute?(sentences: readonly (readonly string[])[]): number;
   /** variables trained with the downstream model (ELMo's scalar mix, say); empty when the embedding is frozen */
   trainableVariables(): tf.Variable[];
   /** the spec that rebuilds this embedder with `loadEmbedder` */

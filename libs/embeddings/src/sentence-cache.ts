@@ -11,6 +11,11 @@ export class SentenceCache {
 
   constructor(private readonly limitFloats: number) {}
 
+  /** one key a sentence: its tokens joined by a character no token holds */
+  private static key(s: readonly string[]): string {
+    return s.join('\u0000');
+  }
+
   static fromMB(mb: number): SentenceCache {
     return new SentenceCache((mb * 2 ** 20) / 4);
   }
@@ -28,7 +33,7 @@ export class SentenceCache {
    * call of `compute`, which gets them in order and returns one array per sentence.
    */
   lookup(sentences: readonly (readonly string[])[], compute: (missing: (readonly string[])[]) => Float32Array[]): Float32Array[] {
-    const keys = sentences.map((s) => s.join('\u0000'));
+    const keys = sentences.map(SentenceCache.key);
     const fresh = new Map<string, Float32Array>();
     const todo: number[] = [];
     const seen = new Set<string>();
@@ -47,12 +52,12 @@ export class SentenceCache {
   /**
    * Runs `compute` ahead of use over the sentences not cached yet (each distinct one once), shortest first in
    * chunks of `batchSize`, so that sentences of similar length share a batch and little goes to padding.
-   * Stops filling when the cache is full (what was computed then stays usable). Returns how many sentences it computed.
+   * Stops filling when the cache is full (what was computed then stays usable). Returns how many sentences it stored.
    */
   fill(sentences: readonly (readonly string[])[], compute: (batch: (readonly string[])[]) => Float32Array[], batchSize: number, label = 'precompute'): number {
     const todo = new Map<string, readonly string[]>();
     for (const s of sentences) {
-      const k = s.join('\u0000');
+      const k = SentenceCache.key(s);
       if (!this.map.has(k) && !todo.has(k)) todo.set(k, s);
     }
     const order = [...todo.entries()].sort((a, b) => a[0].length - b[0].length);

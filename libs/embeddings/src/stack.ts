@@ -15,8 +15,8 @@ export class StackedEmbedder implements Embedder {
     if (this.members.length === 1) return this.members[0].embed(sentences);
     return tf.tidy(() => tf.concat(this.members.map((m) => m.embed(sentences)), 2) as tf.Tensor3D);
   }
-  precompute(sentences: readonly (readonly string[])[]): void {
-    for (const m of this.members) m.precompute?.(sentences);
+  precompute(sentences: readonly (readonly string[])[]): number {
+    return this.members.reduce((n, m) => n + (m.precompute?.(sentences) ?? 0), 0);
   }
   trainableVariables(): tf.Variable[] {
     return this.members.flatMap((m) => m.trainableVariables());

@@ -15,8 +15,11 @@ export interface REModel<P = unknown> {
   readonly indicator: EntityIndicator;
   /** host-side, tensor-free preparation of a batch: indicators applied, tokenized, ids looked up */
   prepare(instances: readonly RelationInstance[]): P;
-  /** optional: lets a frozen encoder compute ahead for these instances (see Embedder.precompute); results unchanged */
-  precompute?(instances: readonly RelationInstance[]): void;
+  /**
+   * optional: lets a frozen encoder compute ahead for these instances (see Embedder.precompute); results
+   * unchanged. Returns how many sentences it computed.
+   */
+  precompute?(instances: readonly RelationInstance[]): number;
   /**
    * Logits [B, labels] and, where the model has one, the attention over each sentence's words [B, T]
    * (T = the longest of `words(batch)`; padding positions 0). Callers run it inside tf.tidy.

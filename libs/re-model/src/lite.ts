@@ -50,8 +50,8 @@ export class LiteREModel implements REModel<LiteBatch> {
     return { words, lengths: words.map((w) => w.length) };
   }
 
-  precompute(instances: readonly RelationInstance[]): void {
-    this.embedder.precompute?.(this.prepare(instances).words);
+  precompute(instances: readonly RelationInstance[]): number {
+    return this.embedder.precompute ? this.embedder.precompute(this.prepare(instances).words) : 0;
   }
 
   words(batch: LiteBatch): string[][] {

@@ -167,11 +167,9 @@ export async function train(
   }
   // a frozen encoder (CSE, a fixed ELMo) runs once over train and dev, in length-sorted batches, before the
   // clock of --max-time starts; the epochs then read its vectors from memory
-  if (model.precompute) {
-    const tp = performance.now();
-    model.precompute([...data.train, ...data.dev]);
-    log({ event: 'precompute', instances: data.train.length + data.dev.length, seconds: Math.round((performance.now() - tp) / 1000) });
-  }
+  const tp = performance.now();
+  const precomputed = model.precompute?.([...data.train, ...data.dev]) ?? 0;
+  if (precomputed > 0) log({ event: 'precompute', sentences: precomputed, seconds: Math.round((performance.now() - tp) / 1000) });
   const vars = model.trainableVariables();
   const t0 = performance.now();
   let stop = false;

@@ -106,7 +106,7 @@ test('train hands every train and dev sentence to a frozen encoder\'s precompute
   const precomputed = new Set<string>();
   const embedder = {
     ...base,
-    precompute(sentences: readonly (readonly string[])[]) { log.push(`precompute ${sentences.length}`); for (const s of sentences) precomputed.add(s.join(' ')); },
+    precompute(sentences: readonly (readonly string[])[]) { log.push(`precompute ${sentences.length}`); for (const s of sentences) precomputed.add(s.join(' ')); return sentences.length; },
     embed(sentences: readonly (readonly string[])[]) {
       for (const s of sentences) if (!precomputed.has(s.join(' '))) log.push(`miss ${s.join(' ')}`);
       return base.embed(sentences);
