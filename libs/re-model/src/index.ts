@@ -7,3 +7,5 @@ export * from './trainer.ts';
 export * from './io.ts';
 export * from './bert-re.ts';
 export * from './eval-cli.ts';
+export * from './spec.ts';
+export * from './engine.ts';
