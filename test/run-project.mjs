@@ -31,5 +31,10 @@ const r = spawnSync(process.execPath, [
   '--test-reporter=spec', '--test-reporter-destination=stdout',
   '--test-reporter=tap', `--test-reporter-destination=dist/test-results/${name}.tap`,
   ...files,
-], { stdio: 'inherit' });
+], {
+  stdio: 'inherit',
+  // trainers the tests start run in one process unless a test asks for workers (the data-parallel tests do):
+  // worker start-up costs seconds per command, and the tests compare runs bit for bit
+  env: { ...process.env, BIORE_WORKERS: process.env.BIORE_WORKERS ?? '1' },
+});
 process.exit(r.status ?? 1);

@@ -1,7 +1,7 @@
 // nx run corpus-chemrxiv:download — ChemRxiv preprints through the public API (/items paged with limit and skip,
 // date filters): metadata and abstracts, and with --full-text the text of each openly licensed PDF (pdf.js).
 import { join } from 'node:path';
-import { Progress, UserError, numFlag, parseFlags, runCli } from '@biore/runtime';
+import { COMMON_FLAGS, Progress, UserError, defineCommand, runCli } from '@biore/runtime';
 import { HttpClient } from '@biore/fetch';
 import { CHEMRXIV_API, defaultDownloadDir, downloadChemrxiv } from '@biore/corpus';
 
@@ -12,14 +12,30 @@ const isoDate = (v: string | undefined, flag: string) => {
   return new Date(t).toISOString();
 };
 
+const command = defineCommand({
+  name: 'corpus-chemrxiv:download',
+  summary: 'ChemRxiv preprints through the public API: metadata and abstracts, and with --full-text the text of each openly licensed PDF; rerun the same command to resume',
+  examples: ['npx nx run corpus-chemrxiv:download -- --term catalysis --from 2023-01-01 --to 2023-03-31 --limit-docs 500'],
+  flags: {
+    from: { type: 'string', placeholder: 'YYYY-MM-DD', description: 'first publication date' },
+    to: { type: 'string', placeholder: 'YYYY-MM-DD', description: 'last publication date' },
+    term: { type: 'string', placeholder: 'WORDS', description: 'search term' },
+    'limit-docs': { ...COMMON_FLAGS['limit-docs'], deprecated: ['max'], description: 'fetch at most N items (all when absent)' },
+    'page-size': { type: 'int', min: 1, max: 50, default: 50, description: 'items per /items request (the API allows at most 50)' },
+    'full-text': { type: 'boolean', description: 'also fetch each openly licensed PDF and keep its text' },
+    'no-nc': { type: 'boolean', description: 'with --full-text: skip non-commercial (NC) licences too' },
+    out: { ...COMMON_FLAGS.out, description: 'download folder (a folder under corpora/downloads/chemrxiv named after the term and dates when absent)' },
+    force: { ...COMMON_FLAGS.force, deprecated: ['restart'], description: 'start over: discard the shards already downloaded (a rerun resumes otherwise)' },
+    'api-base': { type: 'string', placeholder: 'URL', description: `API base URL (${CHEMRXIV_API} when absent)` },
+    rate: { type: 'number', min: 0, exclusiveMin: true, default: 2, description: 'requests per second' },
+    email: { type: 'string', placeholder: 'ADDRESS', description: 'contact address for the user agent (else NCBI_EMAIL)' },
+  },
+});
+
 runCli(async () => {
-  const { values: f } = parseFlags({
-    from: { type: 'string' }, to: { type: 'string' }, term: { type: 'string' }, max: { type: 'string' }, 'page-size': { type: 'string' },
-    'full-text': { type: 'boolean' }, 'no-nc': { type: 'boolean' }, out: { type: 'string' }, restart: { type: 'boolean' },
-    'api-base': { type: 'string' }, rate: { type: 'string' }, email: { type: 'string' },
-  });
+  const f = command.parse();
   const client = new HttpClient({
-    ratePerHost: f.rate ? Number(f.rate) : 2,
+    ratePerHost: f.rate,
     userAgent: `biore/0.1 (corpus builder${f.email ?? process.env.NCBI_EMAIL ? `; mailto:${f.email ?? process.env.NCBI_EMAIL}` : ''})`,
     onRetry: (r) => process.stderr.write(`retry ${r.attempt} in ${(r.delayMs / 1000).toFixed(1)} s (${r.reason}): ${r.url}\n`),
   });
@@ -34,8 +50,8 @@ runCli(async () => {
   const progress = new Progress('pages', 0, 'pages');
   try {
     const r = await downloadChemrxiv({
-      base: f['api-base'], out, client, from, to, term: f.term, maxItems: f.max ? numFlag(f.max, 'max', 0) : undefined,
-      pageSize: numFlag(f['page-size'], 'page-size', 50), fullText: f['full-text'], allowNonCommercial: !f['no-nc'], restart: f.restart, signal: ac.signal,
+      base: f['api-base'], out, client, from, to, term: f.term, maxItems: f['limit-docs'],
+      pageSize: f['page-size'], fullText: f['full-text'], allowNonCommercial: !f['no-nc'], restart: f.force, signal: ac.signal,
       onShard: (_n, _d, total) => { progress.setTotal(total); progress.tick(); },
       onWarn: (w) => process.stderr.write(`warning: ${w}\n`),
     });

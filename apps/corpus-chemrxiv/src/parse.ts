@@ -1,12 +1,18 @@
 // nx run corpus-chemrxiv:parse --file page.json | paper.pdf — an /items page as JSON lines of items, or a PDF's text.
 import { readFileSync } from 'node:fs';
-import { UserError, parseFlags, requireFile, runCli } from '@biore/runtime';
+import { UserError, defineCommand, requireFile, runCli } from '@biore/runtime';
 import { parseChemrxivPage, pdfToText, unwrapPdfText } from '@biore/corpus';
 
+const command = defineCommand({
+  name: 'corpus-chemrxiv:parse',
+  summary: 'a ChemRxiv /items page as JSON lines of items, or the text of a PDF, on stdout',
+  examples: ['npx nx run corpus-chemrxiv:parse -- --file page.json > items.jsonl', 'npx nx run corpus-chemrxiv:parse -- --file paper.pdf > paper.txt'],
+  flags: { file: { type: 'string', placeholder: 'FILE', required: true, description: 'a /items response (.json) or a preprint PDF (.pdf); may also be given bare' } },
+  positional: 'file',
+});
+
 runCli(async () => {
-  const { values: f, positionals } = parseFlags({ file: { type: 'string' } });
-  const file = f.file ?? positionals[0];
-  if (!file) throw new UserError('give --file page.json (a ChemRxiv /items response) or --file paper.pdf');
+  const { file } = command.parse();
   const data = readFileSync(requireFile(file));
   console.error(`file: ${file}`);
   if (file.toLowerCase().endsWith('.pdf')) {

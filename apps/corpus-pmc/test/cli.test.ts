@@ -27,5 +27,5 @@ test('parse reads every article of a pmc-articleset', () => {
 test('a bad --formulas value is one error line', () => {
   const r = run(['--file', 'x.nxml', '--formulas', 'latex']);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /error: --formulas expects drop or placeholder, got 'latex'/);
+  assert.match(r.stderr, /error: --formulas must be one of drop, placeholder, got 'latex'/);
 });

@@ -3,7 +3,7 @@
 // Seconds exclude the forced GCs that sample the live heap.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { findData, numFlag, parseFlags, runCli } from '@biore/runtime';
+import { COMMON_FLAGS, defineCommand, findData, runCli } from '@biore/runtime';
 import { openText, parsePubmed } from '@biore/corpus';
 
 const ROOTS = ['MedlineCitationSet', 'PubmedArticleSet'];
@@ -60,8 +60,20 @@ async function measure(file: string, copies: number): Promise<Record<string, num
   };
 }
 
+const command = defineCommand({
+  name: 'corpus-pubmed:bench',
+  summary: 'MEDLINE parsing throughput (documents/s) and peak memory, on the file once and N times over as one stream; prints JSON',
+  examples: ['npx nx run corpus-pubmed:bench', 'npx nx run corpus-pubmed:bench -- --copies 3'],
+  flags: {
+    file: { type: 'string', placeholder: 'FILE', description: 'a PubmedArticleSet / MedlineCitationSet .xml or .xml.gz (text/pubmed/medline16n0902.xml.gz of the data root when absent)' },
+    data: COMMON_FLAGS.data,
+    copies: { type: 'int', min: 1, max: 1000, default: 10, description: 'how many copies of the file the second measurement streams' },
+    child: { type: 'boolean', description: 'internal: measure once in this process and print one JSON line' },
+  },
+});
+
 runCli(async () => {
-  const { values: f } = parseFlags({ file: { type: 'string' }, data: { type: 'string' }, copies: { type: 'string' }, child: { type: 'boolean' } });
+  const f = command.parse();
   let file = f.file;
   if (!file) {
     const found = findData('text/pubmed/medline16n0902.xml.gz', f.data);
@@ -69,11 +81,11 @@ runCli(async () => {
     file = found.path;
   }
   if (f.child) {
-    console.log(JSON.stringify(await measure(file, numFlag(f.copies, 'copies', 1))));
+    console.log(JSON.stringify(await measure(file, f.copies)));
     return;
   }
   // each measurement in a fresh process, so one run's peak cannot hide the other's
-  const runs = [1, numFlag(f.copies, 'copies', 10)].map((copies) => {
+  const runs = [1, f.copies].map((copies) => {
     const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), '--child', '--file', file!, '--copies', String(copies)], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`bench child failed: ${r.stderr}`);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;

@@ -1,21 +1,5 @@
-// Flags and wiring shared by the download CLIs of this app: the HTTP client, NCBI identity, Ctrl-C.
-import { HttpClient, ncbiClientOptions, ncbiIdentity, type NcbiIdentity } from '@biore/fetch';
+// Wiring shared by the download CLIs of this app: Ctrl-C, folder names.
 import { UserError } from '@biore/runtime';
-
-export const NCBI_FLAGS = {
-  email: { type: 'string' }, tool: { type: 'string' }, 'api-key': { type: 'string' }, timeout: { type: 'string' }, retries: { type: 'string' },
-} as const;
-
-export function ncbiFromFlags(f: { email?: string; tool?: string; 'api-key'?: string; timeout?: string; retries?: string }): { id: NcbiIdentity; client: HttpClient } {
-  const id = ncbiIdentity({ email: f.email, tool: f.tool, apiKey: f['api-key'] });
-  const client = new HttpClient(ncbiClientOptions(id, {
-    timeoutMs: f.timeout ? Number(f.timeout) * 1000 : undefined,
-    retries: f.retries ? Number(f.retries) : undefined,
-    onRetry: (r) => process.stderr.write(`retry ${r.attempt} in ${(r.delayMs / 1000).toFixed(1)} s (${r.reason}): ${r.url}\n`),
-  }));
-  console.error(`NCBI: tool=${id.tool}${id.email ? ` email=${id.email}` : ' (no --email / NCBI_EMAIL: NCBI asks for one)'}, ${id.apiKey ? 'API key, 10' : 'no API key, 3'} requests/s`);
-  return { id, client };
-}
 
 /** An AbortSignal raised by Ctrl-C / SIGTERM: the job stops after removing its unfinished shard. */
 export function interruptSignal(): AbortSignal {

@@ -2,10 +2,10 @@
 // baseline / daily update files. Resumable: rerun the same command after a failure or Ctrl-C.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Progress, UserError, numFlag, parseFlags, runCli } from '@biore/runtime';
-import { EUTILS_BASE, PUBMED_BASELINE_BASE, PUBMED_UPDATES_BASE } from '@biore/fetch';
+import { COMMON_FLAGS, Progress, UserError, defineCommand, runCli } from '@biore/runtime';
+import { EUTILS_BASE, EUTILS_FLAGS, PUBMED_BASELINE_BASE, PUBMED_UPDATES_BASE, ncbiFromFlags } from '@biore/fetch';
 import { defaultDownloadDir, downloadBaseline, downloadEutils, type DownloadReport } from '@biore/corpus';
-import { NCBI_FLAGS, interruptSignal, ncbiFromFlags, slug } from './common.ts';
+import { interruptSignal, slug } from './common.ts';
 
 /** PMIDs from a file: one a line, or separated by commas or spaces. */
 function readIds(file: string): string[] {
@@ -17,13 +17,27 @@ function readIds(file: string): string[] {
   return ids;
 }
 
+const command = defineCommand({
+  name: 'corpus-pubmed:download',
+  summary: 'PubMed abstracts by query and date range (E-utilities), or the annual baseline / daily update files; rerun the same command to resume',
+  examples: [
+    'npx nx run corpus-pubmed:download -- --query "chemokine AND receptor" --from 2020/01/01 --to 2020/12/31 --limit-docs 2000 --email you@example.org',
+    'npx nx run corpus-pubmed:download -- --baseline --limit-files 2',
+  ],
+  flags: {
+    ...EUTILS_FLAGS,
+    batch: { ...COMMON_FLAGS.batch, max: 10000, default: 500, description: 'records per EFetch request (one shard file each)' },
+    baseline: { type: 'boolean', description: 'download the annual baseline files instead of a query' },
+    updates: { type: 'boolean', description: 'download the daily update files instead of a query' },
+    files: { type: 'string', placeholder: 'A,B', description: 'with --baseline/--updates: only these file names, comma-separated' },
+    'limit-files': { type: 'int', min: 1, deprecated: ['limit'], description: 'with --baseline/--updates: only the first N files' },
+    out: { ...COMMON_FLAGS.out, description: 'download folder (a folder under corpora/downloads/pubmed named after the query when absent)' },
+    'files-base': { type: 'string', placeholder: 'URL', description: 'base URL of the baseline / update files' },
+  },
+});
+
 runCli(async () => {
-  const { values: f } = parseFlags({
-    query: { type: 'string' }, ids: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, batch: { type: 'string' }, max: { type: 'string' },
-    baseline: { type: 'boolean' }, updates: { type: 'boolean' }, files: { type: 'string' }, limit: { type: 'string' },
-    out: { type: 'string' }, restart: { type: 'boolean' }, 'eutils-base': { type: 'string' }, 'files-base': { type: 'string' },
-    ...NCBI_FLAGS,
-  });
+  const f = command.parse();
   const { id, client } = ncbiFromFlags(f);
   const signal = interruptSignal();
   const progress = new Progress('shards', 0, 'shards');
@@ -37,8 +51,8 @@ runCli(async () => {
       const out = f.out ?? join(defaultDownloadDir('pubmed'), kind);
       console.error(`output: ${out}`);
       report = await downloadBaseline({
-        base: f['files-base'] ?? (f.updates ? PUBMED_UPDATES_BASE : PUBMED_BASELINE_BASE), out, client, signal, restart: f.restart,
-        files: f.files?.split(',').map((s) => s.trim()).filter(Boolean), limit: f.limit ? numFlag(f.limit, 'limit', 0) : undefined, onShard, onWarn,
+        base: f['files-base'] ?? (f.updates ? PUBMED_UPDATES_BASE : PUBMED_BASELINE_BASE), out, client, signal, restart: f.force,
+        files: f.files?.split(',').map((s) => s.trim()).filter(Boolean), limit: f['limit-files'], onShard, onWarn,
       });
     } else {
       if (!f.query === !f.ids) throw new UserError('give --query "<Entrez query>" (with --from/--to dates), or --ids FILE (PMIDs), or --baseline / --updates');
@@ -46,9 +60,9 @@ runCli(async () => {
       const out = f.out ?? join(defaultDownloadDir('pubmed'), f.ids ? slug(`ids ${f.ids.split('/').pop()}`) : slug(`${f.query} ${f.from ?? ''} ${f.to ?? ''}`));
       console.error(`output: ${out}`);
       report = await downloadEutils({
-        db: 'pubmed', term: f.query, ids, mindate: f.from, maxdate: f.to, batchSize: numFlag(f.batch, 'batch', 500),
-        maxRecords: f.max ? numFlag(f.max, 'max', 0) : undefined, out, client, identity: id, base: f['eutils-base'] ?? EUTILS_BASE,
-        signal, restart: f.restart, onShard, onWarn,
+        db: 'pubmed', term: f.query, ids, mindate: f.from, maxdate: f.to, batchSize: f.batch,
+        maxRecords: f['limit-docs'], out, client, identity: id, base: f['eutils-base'] ?? EUTILS_BASE,
+        signal, restart: f.force, onShard, onWarn,
       });
     }
   } finally {

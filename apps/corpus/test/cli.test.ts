@@ -23,7 +23,7 @@ test('build --sources pubmed,pmc writes the pubmed+pmc corpus with its manifest 
 test('bad flags end in one error line', () => {
   const r = run(['--from', 'ftp']);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /error: --from expects local or downloads, got 'ftp'/);
+  assert.match(r.stderr, /error: --from must be one of local, downloads, got 'ftp'/);
   const s = run(['--sources', 'pubmed,arxiv', '--no-guard']);
   assert.equal(s.status, 1);
   assert.match(s.stderr, /unknown source 'arxiv'/);

@@ -1,25 +1,37 @@
-// nx run cse-lm:bench [--hidden 256 --seq-len 100 --batch 32 --windows 6] — training speed of the char LM as JSON:
+// nx run cse-lm:bench -- [--hidden 256 --seq-len 100 --batch 32 --windows 6] — training speed of the char LM as JSON:
 // characters/s, peak memory, achieved GFLOP/s beside the backend's own large-matmul rate.
 import { join } from 'node:path';
-import { Rng, findData, initBackend, numFlag, measureMatmulRate, parseFlags, runCli } from '@biore/runtime';
+import { COMMON_FLAGS, Rng, UserError, defineCommand, findData, initBackend, measureMatmulRate, pick, runCli } from '@biore/runtime';
 import { SGD, lstmFlops } from '@biore/nn';
 import {
   CharDictionary, CharLanguageModel, batchify, charLMConfig, countChars, documentsToStream, getWindow, readDocuments, trainStep, windowCount,
 } from '@biore/charlm';
 import * as tf from '@tensorflow/tfjs-core';
 
+const command = defineCommand({
+  name: 'cse-lm:bench',
+  summary: 'training speed of the character LM as JSON: characters/s, peak memory, achieved GFLOP/s beside the backend\'s large-matmul rate',
+  examples: ['npx nx run cse-lm:bench', 'npx nx run cse-lm:bench -- --hidden 128 --batch 16'],
+  flags: {
+    hidden: { ...COMMON_FLAGS.hidden, default: 256, description: 'LSTM hidden size' },
+    'seq-len': { type: 'int', min: 1, default: 100, description: 'characters a training window (truncated backpropagation length)' },
+    batch: { ...COMMON_FLAGS.batch, description: 'parallel character streams' },
+    layers: { ...COMMON_FLAGS.layers, default: 1, description: 'LSTM layers' },
+    'embedding-size': { type: 'int', min: 1, default: 100, description: 'character embedding size' },
+    windows: { type: 'int', min: 1, default: 6, description: 'timed training windows (after one warm-up window)' },
+    ...pick(COMMON_FLAGS, 'data', 'backend'),
+  },
+});
+
 async function main(): Promise<void> {
-  const { values: f } = parseFlags({
-    hidden: { type: 'string' }, 'seq-len': { type: 'string' }, batch: { type: 'string' }, layers: { type: 'string' },
-    'embedding-size': { type: 'string' }, windows: { type: 'string' }, data: { type: 'string' }, backend: { type: 'string' },
-  });
+  const f = command.parse();
   const backend = await initBackend(f.backend);
-  const H = numFlag(f.hidden, 'hidden', 256), T = numFlag(f['seq-len'], 'seq-len', 100), B = numFlag(f.batch, 'batch', 32);
-  const L = numFlag(f.layers, 'layers', 1), D = numFlag(f['embedding-size'], 'embedding-size', 100), N = numFlag(f.windows, 'windows', 6);
+  const H = f.hidden, T = f['seq-len'], B = f.batch;
+  const L = f.layers, D = f['embedding-size'], N = f.windows;
   const docs = readDocuments(join(findData('text', f.data).path, 'pubmed', 'PubMedAbstract_1MB.txt'));
   const dict = CharDictionary.fromCounts(countChars(docs.join('\n')), 300);
   const stream = batchify(documentsToStream(docs, dict, { forward: true }), B);
-  if (windowCount(stream, T) < N + 1) throw new Error('benchmark text too short for these sizes');
+  if (windowCount(stream, T) < N + 1) throw new UserError(`the benchmark text holds ${windowCount(stream, T)} windows of --seq-len ${T} × --batch ${B}; lower --windows, --seq-len or --batch`);
   const model = new CharLanguageModel(charLMConfig({ vocabSize: dict.size, hiddenSize: H, layers: L, embeddingSize: D }), dict, new Rng(1));
   const opt = new SGD(20);
   const rng = new Rng(2);

@@ -1,58 +1,49 @@
-// nx run cse-lm:embed --input sentences.txt [--output vectors.jsonl] — one sentence a line → one JSON line of
-// per-word CSE vectors (forward ++ backward LM states) a sentence.
-import { readFileSync, existsSync } from 'node:fs';
+// nx run cse-lm:embed -- --input sentences.txt [--out vectors.jsonl] — one sentence a line → one JSON line a
+// sentence: {line, tokens, layers}, layers holding one layer of per-token CSE vectors (forward ++ backward LM states).
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError, artifactDir, initBackend, numFlag, openAtomicWriter, parseFlags, runCli, Progress } from '@biore/runtime';
+import {
+  COMMON_FLAGS, Progress, artifactDir, defineCommand, initBackend, openJsonlOutput, pick, readTextLines, runCli, writeJsonlInBatches,
+} from '@biore/runtime';
 import { words } from '@biore/text';
 import { CharLMEmbedder } from '@biore/embeddings';
 
-async function main(): Promise<void> {
-  const { values: f, positionals } = parseFlags({
-    input: { type: 'string' },
-    output: { type: 'string' },
-    forward: { type: 'string' },
-    backward: { type: 'string' },
-    tokenizer: { type: 'string', default: 'words' },
-    batch: { type: 'string' },
-    digits: { type: 'string' },
-    backend: { type: 'string' },
-  });
-  const input = f.input ?? positionals[0];
-  if (!input) throw new UserError('usage: nx run cse-lm:embed --input sentences.txt [--output vectors.jsonl] [--forward DIR --backward DIR] [--tokenizer words|whitespace]');
-  if (!existsSync(input)) throw new UserError('input file not found', { file: input });
-  const tokenize = f.tokenizer === 'whitespace' ? (s: string) => s.split(/\s+/).filter(Boolean) : f.tokenizer === 'words' ? words : undefined;
-  if (!tokenize) throw new UserError(`--tokenizer expects words or whitespace, got '${f.tokenizer}'`);
+const command = defineCommand({
+  name: 'cse-lm:embed',
+  summary: 'contextual string embeddings of raw text: one sentence a line in, one JSON line {line, tokens, layers} a sentence out',
+  examples: ['npx nx run cse-lm:embed -- --input sentences.txt --out vectors.jsonl', 'npx nx run cse-lm:embed -- --input tokens.txt --tokenizer whitespace --digits 4'],
+  flags: {
+    input: { ...COMMON_FLAGS.input, required: true, description: 'text file, one sentence a line (a blank line gives a record with no tokens)' },
+    out: { ...COMMON_FLAGS.out, placeholder: 'FILE', description: 'JSON-lines file to write (stdout when absent)' },
+    forward: { type: 'string', placeholder: 'DIR', description: 'forward LM folder (artifacts/cse-lm/forward when absent)' },
+    backward: { type: 'string', placeholder: 'DIR', description: 'backward LM folder (artifacts/cse-lm/backward when absent)' },
+    ...pick(COMMON_FLAGS, 'tokenizer', 'digits', 'backend'),
+    batch: { ...COMMON_FLAGS.batch, description: 'sentences per LM pass' },
+  },
+  positional: 'input',
+});
+
+runCli(async () => {
+  const f = command.parse();
+  const lines = readTextLines(f.input);
+  const tokenize = f.tokenizer === 'whitespace' ? (s: string) => s.split(/\s+/).filter(Boolean) : words;
   const backend = await initBackend(f.backend);
   const fwDir = resolve(f.forward ?? artifactDir('cse-lm/forward'));
   const bwDir = resolve(f.backward ?? artifactDir('cse-lm/backward'));
-  console.error(`backend: ${backend.backend}; forward LM ${fwDir}; backward LM ${bwDir}`);
-  const batch = numFlag(f.batch, 'batch', 32);
-  const digits = numFlag(f.digits, 'digits', 6);
-  const embedder = CharLMEmbedder.load(fwDir, bwDir, { batchSize: batch });
-  const lines = readFileSync(input, 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
-  if (lines[lines.length - 1] === '') lines.pop();
-  const out = f.output ? openAtomicWriter(resolve(f.output)) : undefined;
-  const write = async (s: string) => (out ? out.write(s) : void process.stdout.write(s));
-  const progress = new Progress('embed', lines.length, 'sentences');
-  try {
-    for (let i = 0; i < lines.length; i += batch) {
-      const sents = lines.slice(i, i + batch).map((l) => tokenize(l));
-      const vecs = tf.tidy(() => embedder.embed(sents).arraySync());
-      for (let j = 0; j < sents.length; j++) {
-        const vectors = sents[j].map((_, t) => vecs[j][t].map((x) => Number(x.toFixed(digits))));
-        await write(JSON.stringify({ line: i + j + 1, tokens: sents[j], vectors }) + '\n');
-      }
-      progress.tick(sents.length);
-    }
-    await out?.commit();
-  } catch (e) {
-    out?.abort();
-    throw e;
-  }
-  progress.end();
-  console.error(`${lines.length} sentences, ${embedder.embeddingLength}-dimensional vectors${f.output ? ` → ${resolve(f.output)}` : ''}`);
+  console.error(`backend: ${backend.backend}; forward LM ${fwDir}; backward LM ${bwDir}; tokenizer ${f.tokenizer}`);
+  const embedder = CharLMEmbedder.load(fwDir, bwDir, { batchSize: f.batch });
+  const out = openJsonlOutput(f.out && resolve(f.out));
+  const round = (x: number) => Number(x.toFixed(f.digits));
+  await writeJsonlInBatches(lines, f.batch, out, new Progress('embed', lines.length, 'sentences'), (batch, start) => {
+    const sents = batch.map(tokenize);
+    const nonEmpty = sents.filter((s) => s.length > 0);
+    const vecs = nonEmpty.length ? tf.tidy(() => embedder.embed(nonEmpty).arraySync()) : [];
+    let k = 0;
+    return sents.map((tokens, j) => {
+      const v = tokens.length ? vecs[k++] : [];
+      return { line: start + j + 1, tokens, layers: [tokens.map((_, t) => v[t].map(round))] };
+    });
+  });
+  console.error(`${lines.length} sentences, ${embedder.embeddingLength}-dimensional vectors (1 layer)${f.out ? ` → ${resolve(f.out)}` : ''}`);
   embedder.dispose();
-}
-
-runCli(main);
+});

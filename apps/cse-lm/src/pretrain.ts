@@ -1,14 +1,15 @@
 // nx run cse-lm:pretrain — trains flair-style forward and backward character LMs and prints their
 // held-out bits per character beside a character bigram's.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  JsonlWriter, UserError, artifactDir, findData, formatDuration, initBackend, numFlag, parseFlags, runCli,
+  COMMON_FLAGS, CheckpointStore, JsonlWriter, UserError, artifactDir, defineCommand, findData, formatDuration, initBackend, pick, runCli,
 } from '@biore/runtime';
 import {
   CharDictionary, CharLanguageModel, charLMConfig, countChars, deriveCorpus, documentsToStream, estimateBigram,
   evaluate, heldOutStream, loadCheckpoint, openCharCorpus, readDocuments, trainLanguageModel, checkCharCorpus, type CharCorpus,
 } from '@biore/charlm';
+import { defaultWorkers } from '@biore/nn';
 import { MANIFEST, openCorpus } from '@biore/corpus';
 
 const DEFAULT_SOURCE = 'text/pubmed/PubMedAbstract_1MB.txt';
@@ -41,75 +42,64 @@ function resolveCorpus(flag: string | undefined, data: string | undefined): { co
   return { corpus: c, what: `default: ${DEFAULT_SOURCE} from data root ${found.root.root} (${found.root.source}), split ${d.train}/${d.valid}/${d.test} documents (train/valid/test) into ${c.root}` };
 }
 
+const command = defineCommand({
+  name: 'cse-lm:pretrain',
+  summary: "Train flair-style forward and backward character LMs (contextual string embeddings) and report held-out bits per character beside a character bigram's.",
+  examples: ['nx run cse-lm:pretrain', 'nx run cse-lm:pretrain --corpus artifacts/corpus/local-all --hidden 256 --seq-len 250 --max-time 1800 --resume'],
+  flags: {
+    direction: { type: 'string', default: 'both', choices: ['forward', 'backward', 'both'], description: 'which LMs to train' },
+    ...pick(COMMON_FLAGS, 'corpus', 'data', 'backend', 'workers'),
+    out: { ...COMMON_FLAGS.out, description: 'output folder (default artifacts/cse-lm): <out>/forward, <out>/backward, their checkpoints and metrics' },
+    hidden: { ...COMMON_FLAGS.hidden, default: DEFAULTS.hidden, description: 'LSTM hidden size (flair PubMed LMs: 2048)' },
+    layers: { ...COMMON_FLAGS.layers, default: 1 },
+    'embedding-size': { type: 'int', min: 1, default: 100, description: 'character embedding size' },
+    nout: { type: 'int', min: 1, description: 'projection of the LSTM output before the decoder (flair: none)' },
+    dropout: { ...COMMON_FLAGS.dropout, default: 0.1 },
+    'seq-len': { type: 'int', min: 2, default: DEFAULTS.seqLen, description: 'characters per truncated-BPTT window' },
+    batch: { ...COMMON_FLAGS.batch, default: DEFAULTS.batch, description: 'rows the text is laid out in' },
+    epochs: { ...COMMON_FLAGS.epochs, default: 1 },
+    'max-time': { ...COMMON_FLAGS['max-time'], default: DEFAULTS.maxTimeSec, min: 1, description: 'seconds of training a direction (over resumed parts too), then validate, save and stop' },
+    lr: { ...COMMON_FLAGS.lr, default: 20, description: 'SGD learning rate (flair: 20)' },
+    clip: { ...COMMON_FLAGS.clip, default: 0.25 },
+    anneal: { type: 'number', min: 0, exclusiveMin: true, max: 1, default: 0.25, description: 'lr factor after a validation plateau' },
+    patience: { type: 'int', min: 0, default: 1, description: 'validations without improvement before annealing' },
+    seed: { ...COMMON_FLAGS.seed, default: 1 },
+    'max-chars': { type: 'int', min: 2, default: 300, description: 'largest character dictionary' },
+    'checkpoint-every': { type: 'number', min: 1, default: 60, placeholder: 'SECONDS', description: 'seconds between checkpoints (and one at every validation)' },
+    'valid-every': { type: 'int', min: 0, default: 0, placeholder: 'WINDOWS', description: 'validate every N windows besides each epoch end; 0: epoch ends only' },
+    'no-case-flip': { type: 'boolean', description: "turn off flair's random case flips of 1 % + 1 % of the training documents" },
+    resume: { ...COMMON_FLAGS.resume, description: 'continue each direction from <out>/<direction>.checkpoint (same settings)' },
+    force: { type: 'boolean', description: 'discard existing checkpoints and start over' },
+  },
+});
+
 async function main(): Promise<void> {
-  const { values: f } = parseFlags({
-    direction: { type: 'string', default: 'both' },
-    corpus: { type: 'string' },
-    data: { type: 'string' },
-    out: { type: 'string' },
-    hidden: { type: 'string' },
-    layers: { type: 'string' },
-    'embedding-size': { type: 'string' },
-    nout: { type: 'string' },
-    dropout: { type: 'string' },
-    'seq-len': { type: 'string' },
-    batch: { type: 'string' },
-    epochs: { type: 'string' },
-    'max-time': { type: 'string' },
-    lr: { type: 'string' },
-    clip: { type: 'string' },
-    anneal: { type: 'string' },
-    patience: { type: 'string' },
-    seed: { type: 'string' },
-    'max-chars': { type: 'string' },
-    'checkpoint-every': { type: 'string' },
-    'valid-every': { type: 'string' },
-    'no-case-flip': { type: 'boolean' },
-    resume: { type: 'boolean' },
-    backend: { type: 'string' },
-  });
-  const dirs = f.direction === 'both' ? ['forward', 'backward'] : f.direction === 'forward' || f.direction === 'backward' ? [f.direction] : undefined;
-  if (!dirs) throw new UserError(`--direction expects forward, backward or both, got '${f.direction}'`);
-  const num = (k: string, d: number, min = 0) => {
-    const v = numFlag(f[k as keyof typeof f] as string | undefined, k, d);
-    if (!(v >= min)) throw new UserError(`--${k} must be at least ${min}, got ${v}`);
-    return v;
-  };
-  const int = (k: string, d: number, min = 1) => {
-    const v = num(k, d, min);
-    if (!Number.isInteger(v)) throw new UserError(`--${k} expects an integer, got ${v}`);
-    return v;
-  };
+  const f = command.parse();
+  const dirs = f.direction === 'both' ? ['forward', 'backward'] : [f.direction];
   const backend = await initBackend(f.backend);
   console.error(`backend: ${backend.backend} (${backend.package}${backend.threads ? `, ${backend.threads} thread(s)` : ''})`);
   const { corpus, what } = resolveCorpus(f.corpus, f.data);
   console.error(`corpus: ${what}`);
   const outRoot = resolve(f.out ?? artifactDir('cse-lm'));
   const opts = {
-    seqLen: int('seq-len', DEFAULTS.seqLen), batch: int('batch', DEFAULTS.batch), epochs: int('epochs', 1), maxTimeSec: num('max-time', DEFAULTS.maxTimeSec, 1),
-    lr: num('lr', 20), clip: num('clip', 0.25), annealFactor: num('anneal', 0.25), patience: int('patience', 1, 0),
-    caseFlip: !f['no-case-flip'], seed: int('seed', 1, 0), checkpointEverySec: num('checkpoint-every', 60, 1), validEveryWindows: int('valid-every', 0, 0),
+    seqLen: f['seq-len'], batch: f.batch, epochs: f.epochs, maxTimeSec: f['max-time'], lr: f.lr, clip: f.clip, annealFactor: f.anneal, patience: f.patience,
+    caseFlip: !f['no-case-flip'], seed: f.seed, checkpointEverySec: f['checkpoint-every'], validEveryWindows: f['valid-every'],
   };
-  let stop = false;
-  const onSignal = (sig: string) => {
-    if (stop) process.exit(130);
-    stop = true;
-    process.stderr.write(`\n${sig}: finishing the current window and writing a checkpoint (send again to quit at once)\n`);
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
 
   // one dictionary for both directions, from the training splits (flair: characters of the corpus)
   const counts = new Map<string, number>();
   for (const file of corpus.train) countChars(readDocuments(file).join('\n') + '\n', counts);
-  const freshDictionary = CharDictionary.fromCounts(counts, int('max-chars', 300, 2));
+  const freshDictionary = CharDictionary.fromCounts(counts, f['max-chars']);
   const t0 = performance.now();
   const summary: Record<string, unknown>[] = [];
   for (const direction of dirs) {
     const forward = direction === 'forward';
     const outDir = join(outRoot, direction);
     const ckptDir = join(outRoot, `${direction}.checkpoint`);
-    const resume = f.resume ? (existsSync(ckptDir) ? loadCheckpoint(ckptDir) : (() => { throw new UserError('--resume: no checkpoint to resume from', { file: ckptDir }); })()) : undefined;
+    const store = new CheckpointStore(ckptDir);
+    if (f.force) { rmSync(ckptDir, { recursive: true, force: true }); rmSync(store.dir, { recursive: true, force: true }); }
+    if (!f.resume && store.latest()) throw new UserError('holds a checkpoint of an earlier run: --resume to continue it, --force to start over', { file: ckptDir });
+    const resume = f.resume ? (store.latest() ? loadCheckpoint(ckptDir) : (() => { throw new UserError('--resume: no checkpoint to resume from', { file: ckptDir }); })()) : undefined;
     if (resume && resume.model.config.isForwardLm !== forward) throw new UserError(`the checkpoint holds a ${resume.model.config.isForwardLm ? 'forward' : 'backward'} LM, not a ${direction} one`, { file: ckptDir });
     if (resume) {
       const given: [string, unknown, unknown][] = [
@@ -121,8 +111,8 @@ async function main(): Promise<void> {
       }
     }
     const model = resume?.model ?? new CharLanguageModel(charLMConfig({
-      vocabSize: freshDictionary.size, isForwardLm: forward, hiddenSize: int('hidden', DEFAULTS.hidden), layers: int('layers', 1),
-      embeddingSize: int('embedding-size', 100), nout: f.nout ? int('nout', 0) : null, dropout: num('dropout', 0.1),
+      vocabSize: freshDictionary.size, isForwardLm: forward, hiddenSize: f.hidden, layers: f.layers,
+      embeddingSize: f['embedding-size'], nout: f.nout ?? null, dropout: f.dropout,
     }), freshDictionary);
     const dict = model.dictionary;
     const c = model.config;
@@ -132,10 +122,11 @@ async function main(): Promise<void> {
     const bigram = estimateBigram(corpus.train.map((file) => documentsToStream(readDocuments(file), dict, { forward })), dict.size);
     const metrics = new JsonlWriter(join(outRoot, `${direction}.metrics.jsonl`));
     const result = await trainLanguageModel(model, corpus, {
-      ...opts, outDir, checkpointDir: ckptDir, metrics, progressLabel: `${direction}`, shouldStop: () => stop,
+      ...opts, outDir, checkpointDir: ckptDir, metrics, progressLabel: `${direction}`, workers: f.workers ?? defaultWorkers(),
     }, resume);
     if (result.stopped === 'signal') {
-      throw new UserError(`interrupted: training state saved; continue with --resume`, { file: ckptDir });
+      process.stderr.write(`stopped by ${result.signal}: ${direction} training state saved in ${ckptDir}; continue with --resume\n`);
+      process.exit(result.signal === 'SIGINT' ? 130 : 143);
     }
     const best = CharLanguageModel.load(outDir);
     const test = heldOutStream(corpus.test, dict, forward, opts.batch);

@@ -45,19 +45,21 @@ test('pretrain trains both LMs, prints LM and bigram bits/char, and embed / gene
   const sentences = join(out, 'sentences.txt');
   writeFileSync(sentences, 'IL-2 binds   the receptor.\nA 𝛼-helix (short).\n');
   const vectors = join(out, 'vectors.jsonl');
-  const e = await run('embed.ts', ['--input', sentences, '--output', vectors, '--forward', join(out, 'forward'), '--backward', join(out, 'backward')]);
+  const e = await run('embed.ts', ['--input', sentences, '--out', vectors, '--forward', join(out, 'forward'), '--backward', join(out, 'backward')]);
   assert.equal(e.code, 0, e.stderr);
   const rows = readFileSync(vectors, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(rows.length, 2);
   assert.deepEqual(rows[0].tokens, ['IL-2', 'binds', 'the', 'receptor', '.']);
   assert.equal(rows[1].tokens[1], '𝛼-helix');
-  assert.ok(rows.every((row) => row.vectors.length === row.tokens.length && row.vectors.every((v: number[]) => v.length === 24)));
+  // the layout of every embed/encode command: {line, tokens, layers}, here one layer of forward ++ backward states
+  assert.deepEqual(rows.map((row) => row.line), [1, 2]);
+  assert.ok(rows.every((row) => row.layers.length === 1 && row.layers[0].length === row.tokens.length && row.layers[0].every((v: number[]) => v.length === 24)));
   const g = await run('generate.ts', ['--model', join(out, 'backward'), '--length', '30', '--prefix', 'the']);
   assert.equal(g.code, 0, g.stderr);
   assert.ok(g.stdout.trim().endsWith('the'), 'a backward LM generates the text before the prefix');
 });
 
-test('SIGTERM mid-training leaves a checkpoint and --resume finishes the run', async () => {
+test('SIGTERM mid-training leaves a checkpoint, exits 143, and --resume finishes the run', async () => {
   const corpus = smallCorpus();
   const out = mkdtempSync(join(tmpdir(), 'cse-cli-sig-'));
   let sent = false;
@@ -65,8 +67,8 @@ test('SIGTERM mid-training leaves a checkpoint and --resume finishes the run', a
     onStderr: (s, kill) => { if (!sent && /epoch 1: valid loss/.test(s)) { sent = true; kill('SIGTERM'); } },
   });
   assert.ok(sent, r.stderr);
-  assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /interrupted: training state saved; continue with --resume/);
+  assert.equal(r.code, 143, r.stderr);
+  assert.match(r.stderr, /stopped by SIGTERM: forward training state saved in .*forward\.checkpoint; continue with --resume/);
   const state = JSON.parse(readFileSync(join(out, 'forward.checkpoint', 'state.json'), 'utf8'));
   assert.equal(state.finished, false);
   const again = await run('pretrain.ts', ['--corpus', corpus, '--out', out, '--direction', 'forward', ...tiny, '--epochs', String(state.epoch + 1), '--resume']);

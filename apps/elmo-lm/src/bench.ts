@@ -1,14 +1,24 @@
 // nx run elmo-lm:bench — JSON: biLM training tokens/s at the default small size, embedding ms/sentence, peak memory.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, findData, initBackend, numFlag, parseFlags, runCli } from '@biore/runtime';
-import { BidirectionalLM, BilmTrainer, BilmVocabulary, DEFAULT_TRAIN_SETTINGS, loadBilm, loadBilmHdf5, smallBilmOptions, toSequences, tokenizeDocument } from '@biore/elmo';
+import { COMMON_FLAGS, Rng, defineCommand, findData, initBackend, pick, runCli } from '@biore/runtime';
+import { BidirectionalLM, BilmTrainer, BilmVocabulary, DEFAULT_TRAIN_SETTINGS, smallBilmOptions, toSequences, tokenizeDocument } from '@biore/elmo';
+import { BILM_FLAGS, bilmFromFlags } from './bilm-flags.ts';
+
+const command = defineCommand({
+  name: 'elmo-lm:bench',
+  summary: 'biLM training tokens/s at the default small size, embedding ms/sentence and peak memory, as JSON',
+  examples: ['npx nx run elmo-lm:bench', 'npx nx run elmo-lm:bench -- --model artifacts/elmo-lm --sentences 128'],
+  flags: {
+    steps: { type: 'int', min: 1, default: 5, description: 'timed training steps (after one warm-up step)' },
+    sentences: { type: 'int', min: 1, default: 64, description: 'sentences embedded for the ms/sentence figure' },
+    ...BILM_FLAGS,
+    ...pick(COMMON_FLAGS, 'data', 'backend'),
+  },
+});
 
 runCli(async () => {
-  const { values: f } = parseFlags({
-    backend: { type: 'string' }, data: { type: 'string' }, steps: { type: 'string' }, sentences: { type: 'string' },
-    model: { type: 'string' }, options: { type: 'string' }, weights: { type: 'string' },
-  });
+  const f = command.parse();
   const backend = await initBackend(f.backend);
   let peakRss = process.memoryUsage().rss;
   let peakTf = 0;
@@ -24,7 +34,7 @@ runCli(async () => {
   const model = new BidirectionalLM(options, vocab.size, new Rng(1));
   const trainer = new BilmTrainer(model, vocab, toSequences(sents, options.unroll_steps!), { ...DEFAULT_TRAIN_SETTINGS, checkpointEvery: 0 });
   trainer.step(); // warm-up: kernels, optimizer slots
-  const steps = numFlag(f.steps, 'steps', 5);
+  const steps = f.steps;
   let tokens = 0;
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) { tokens += trainer.step().tokens; sample(); }
@@ -32,9 +42,9 @@ runCli(async () => {
   trainer.dispose();
   let embedder = model;
   let embedModel = 'default small biLM (untrained)';
-  if (f.model) { embedder = loadBilm(f.model).model; embedModel = f.model; }
-  else if (f.options && f.weights) { embedder = await loadBilmHdf5(f.options, f.weights); embedModel = f.weights; }
-  const n = numFlag(f.sentences, 'sentences', 64);
+  const given = await bilmFromFlags(f);
+  if (given) { embedder = given.bilm; embedModel = given.source; }
+  const n = f.sentences;
   const test = sents.slice(0, n);
   tf.dispose(embedder.elmoLayers(test.slice(0, 8)));
   const t1 = performance.now();

@@ -3,11 +3,14 @@ import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { openCorpus } from '@biore/corpus';
 import { words } from '@biore/text';
 import { join } from 'node:path';
-import { JsonlWriter, Progress, Rng, UserError, artifactDir, findData, formatDuration, initBackend, numFlag, parseFlags, runCli } from '@biore/runtime';
 import {
-  BidirectionalLM, BilmTrainer, BilmVocabulary, DEFAULT_TRAIN_SETTINGS, evaluateBilm, isHeldOut, parseBilmOptions, saveBilm,
+  COMMON_FLAGS, CheckpointStore, JsonlWriter, Rng, UserError, artifactDir, cliArgv, defineCommand, findData, formatDuration, initBackend, pick, runCli,
+} from '@biore/runtime';
+import {
+  BidirectionalLM, BilmTrainer, BilmVocabulary, DEFAULT_TRAIN_SETTINGS, evaluateBilm, isHeldOut, parseBilmOptions, pretrainBilm, saveBilm,
   smallBilmOptions, toSequences, tokenizeDocument, unigramLogProbs, unigramPerplexity, type BilmOptions,
 } from '@biore/elmo';
+import { defaultWorkers } from '@biore/nn';
 
 const DEFAULT_CORPUS = 'text/pubmed/PubMedAbstract_1MB.txt';
 const DEFAULT_PRETRAIN_LR = 0.5;
@@ -17,21 +20,39 @@ function readDocuments(path: string): string[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim().length > 0);
 }
 
-function positive(v: string | boolean | undefined, name: string, dflt: number): number {
-  const n = numFlag(v, name, dflt);
-  if (!(n > 0)) throw new UserError(`--${name} must be a positive number, got '${v}'`);
-  return n;
-}
+const command = defineCommand({
+  name: 'elmo-lm:pretrain',
+  summary: "Pre-train a biLM in bilm-tf's architecture (char CNN, highway, projected LSTMs, sampled softmax) and report held-out perplexity beside a unigram baseline.",
+  examples: ['nx run elmo-lm:pretrain', 'nx run elmo-lm:pretrain --corpus artifacts/corpus/local-all --dim 512 --proj 128 --max-time 3000 --resume'],
+  flags: {
+    ...pick(COMMON_FLAGS, 'corpus', 'data', 'backend', 'max-steps', 'workers'),
+    out: { ...COMMON_FLAGS.out, description: 'model folder (default artifacts/elmo-lm); checkpoints in <out>.checkpoint, metrics in <out>.log' },
+    options: { type: 'string', placeholder: 'FILE', description: 'start from a bilm-tf options.json (sizes, filters)' },
+    epochs: { ...COMMON_FLAGS.epochs, default: 1, description: 'passes over the training sequences' },
+    batch: { ...COMMON_FLAGS.batch, default: 64, description: 'sequences per step' },
+    window: { type: 'int', min: 2, default: 20, description: 'tokens per training sequence (unroll steps)' },
+    dim: { type: 'int', min: 1, default: 256, description: 'LSTM cells per layer and direction' },
+    proj: { type: 'int', min: 1, default: 64, description: 'projection size of each LSTM layer' },
+    layers: { ...COMMON_FLAGS.layers, default: 2, description: 'LSTM layers per direction' },
+    negatives: { type: 'int', min: 0, default: 1024, description: 'sampled-softmax negatives per batch; 0: full softmax' },
+    'min-count': { type: 'int', min: 1, default: 2, description: 'smallest count of a vocabulary word' },
+    'max-vocab': { type: 'int', min: 3, default: 20000, description: 'largest vocabulary' },
+    seed: { ...COMMON_FLAGS.seed, default: DEFAULT_TRAIN_SETTINGS.seed },
+    lr: { ...COMMON_FLAGS.lr, default: DEFAULT_PRETRAIN_LR, description: 'Adagrad learning rate (bilm-tf: 0.2)' },
+    'init-accumulator': { type: 'number', min: 0, exclusiveMin: true, default: DEFAULT_TRAIN_SETTINGS.initialAccumulator, description: 'Adagrad initial accumulator' },
+    'checkpoint-every': { ...COMMON_FLAGS['checkpoint-every'], default: DEFAULT_TRAIN_SETTINGS.checkpointEvery },
+    'max-time': COMMON_FLAGS['max-time'],
+    'heldout-every': { type: 'int', min: 2, default: 10, description: 'every N-th document is held out (documents N-1, 2N-1, …)' },
+    'limit-docs': { type: 'int', min: 1, deprecated: ['max-docs'], description: 'read only the first N documents of a text-file corpus' },
+    resume: { ...COMMON_FLAGS.resume, description: 'continue from <out>.checkpoint (same settings and corpus)' },
+    force: { type: 'boolean', description: 'discard an existing checkpoint and start over' },
+    fresh: { type: 'boolean', description: 'deprecated: a fresh start is the default now (--resume continues)' },
+  },
+});
 
 runCli(async () => {
-  const { values: f } = parseFlags({
-    corpus: { type: 'string' }, data: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' },
-    options: { type: 'string' }, epochs: { type: 'string' }, 'max-steps': { type: 'string' }, 'batch-size': { type: 'string' },
-    window: { type: 'string' }, dim: { type: 'string' }, proj: { type: 'string' }, layers: { type: 'string' },
-    negatives: { type: 'string' }, 'min-count': { type: 'string' }, 'max-vocab': { type: 'string' }, seed: { type: 'string' },
-    lr: { type: 'string' }, 'init-accumulator': { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'heldout-every': { type: 'string' }, fresh: { type: 'boolean' },
-    'max-docs': { type: 'string' },
-  });
+  const f = command.parse();
+  if (f.fresh) process.stderr.write('--fresh is deprecated: a fresh start is the default now; --resume continues a run\n');
   const backend = await initBackend(f.backend);
   console.error(`tfjs backend: ${backend.backend} (${backend.package}${backend.threads ? `, ${backend.threads} threads` : ''})`);
 
@@ -45,8 +66,8 @@ runCli(async () => {
     console.error(`data root: ${found.root.root} (${found.root.source})`);
     corpusPath = found.path;
   }
-  const maxDocs = numFlag(f['max-docs'], 'max-docs', 0);
-  const every = numFlag(f['heldout-every'], 'heldout-every', 10);
+  const maxDocs = f['limit-docs'] ?? 0;
+  const every = f['heldout-every'];
   const trainSents: string[][] = [];
   const heldSents: string[][] = [];
   let docCount: number;
@@ -64,28 +85,32 @@ runCli(async () => {
     docs.forEach((d, i) => (isHeldOut(i, every) ? heldSents : trainSents).push(...tokenizeDocument(d)));
     docCount = docs.length;
   }
+  if (trainSents.length === 0) throw new UserError('the corpus has no training text', { file: corpusPath });
+  if (heldSents.length === 0) throw new UserError(`the corpus has no held-out text (every ${every}th document is held out: it needs at least ${every} documents)`, { file: corpusPath });
   const trainTokens = trainSents.reduce((s, x) => s + x.length, 0);
   const heldTokens = heldSents.reduce((s, x) => s + x.length, 0);
   console.error(`corpus: ${corpusPath}: ${docCount} documents; train ${trainSents.length} sentences / ${trainTokens} tokens, held-out ${heldSents.length} sentences / ${heldTokens} tokens`);
 
   let options: BilmOptions = f.options ? parseBilmOptions(JSON.parse(readFileSync(f.options, 'utf8')), f.options) : smallBilmOptions();
   const o = options;
-  if (f.dim) o.lstm.dim = numFlag(f.dim, 'dim', o.lstm.dim);
-  if (f.proj) o.lstm.projection_dim = numFlag(f.proj, 'proj', o.lstm.projection_dim);
-  if (f.layers) o.lstm.n_layers = numFlag(f.layers, 'layers', o.lstm.n_layers);
-  o.batch_size = numFlag(f['batch-size'], 'batch-size', o.batch_size ?? 32);
-  o.unroll_steps = numFlag(f.window, 'window', o.unroll_steps ?? 20);
-  o.n_epochs = numFlag(f.epochs, 'epochs', o.n_epochs ?? 1);
-  o.n_negative_samples_batch = numFlag(f.negatives, 'negatives', o.n_negative_samples_batch ?? 1024);
+  // without --options the flags (and their defaults) set the sizes; with it, only the flags given override the file
+  const given = (k: string) => !f.options || cliArgv().some((a) => a === `--${k}` || a.startsWith(`--${k}=`));
+  if (given('dim')) o.lstm.dim = f.dim;
+  if (given('proj')) o.lstm.projection_dim = f.proj;
+  if (given('layers')) o.lstm.n_layers = f.layers;
+  if (given('batch') || !o.batch_size) o.batch_size = f.batch;
+  if (given('window') || !o.unroll_steps) o.unroll_steps = f.window;
+  if (given('epochs') || !o.n_epochs) o.n_epochs = f.epochs;
+  if (given('negatives') || o.n_negative_samples_batch === undefined) o.n_negative_samples_batch = f.negatives;
 
   const counts = new Map<string, number>();
   for (const s of trainSents) for (const w of s) counts.set(w, (counts.get(w) ?? 0) + 1);
-  const vocab = BilmVocabulary.fromCounts(counts, { minCount: numFlag(f['min-count'], 'min-count', 2), maxSize: numFlag(f['max-vocab'], 'max-vocab', 20000) });
+  const vocab = BilmVocabulary.fromCounts(counts, { minCount: f['min-count'], maxSize: f['max-vocab'] });
   o.n_tokens_vocab = vocab.size;
   o.n_train_tokens = trainTokens; // taken from the corpus, not hard-coded
   options = parseBilmOptions(o, 'options');
   const softmax = o.n_negative_samples_batch! > 0 && o.n_negative_samples_batch! < vocab.size ? `sampled softmax, ${o.n_negative_samples_batch} log-uniform negatives` : 'full softmax';
-  console.error(`vocabulary: ${vocab.size} words (count ≥ ${numFlag(f['min-count'], 'min-count', 2)}); ${softmax}; biLM ${o.lstm.n_layers}×LSTM ${o.lstm.dim}→${o.lstm.projection_dim}, char CNN ${o.char_cnn.filters.map((x) => x.join('×')).join(' ')}, ${o.char_cnn.n_highway} highway`);
+  console.error(`vocabulary: ${vocab.size} words (count ≥ ${f['min-count']}); ${softmax}; biLM ${o.lstm.n_layers}×LSTM ${o.lstm.dim}→${o.lstm.projection_dim}, char CNN ${o.char_cnn.filters.map((x) => x.join('×')).join(' ')}, ${o.char_cnn.n_highway} highway`);
 
   const window = o.unroll_steps!;
   const trainSeqs = toSequences(trainSents, window);
@@ -95,47 +120,36 @@ runCli(async () => {
 
   const settings = {
     ...DEFAULT_TRAIN_SETTINGS,
-    seed: numFlag(f.seed, 'seed', DEFAULT_TRAIN_SETTINGS.seed),
+    seed: f.seed,
     // bilm-tf's 0.2 is tuned for ~10⁵ steps; the one-epoch default run learns more with 0.5 (measured: held-out
     // perplexity 378 vs 410 at 0.2, unigram 440). --lr 0.2 restores the reference value.
-    learningRate: positive(f.lr, 'lr', DEFAULT_PRETRAIN_LR),
-    initialAccumulator: positive(f['init-accumulator'], 'init-accumulator', DEFAULT_TRAIN_SETTINGS.initialAccumulator),
-    checkpointEvery: numFlag(f['checkpoint-every'], 'checkpoint-every', DEFAULT_TRAIN_SETTINGS.checkpointEvery),
+    learningRate: f.lr,
+    initialAccumulator: f['init-accumulator'],
+    checkpointEvery: f['checkpoint-every'],
   };
   const out = f.out ?? artifactDir('elmo-lm');
   const ckpt = `${out}.checkpoint`;
   const model = new BidirectionalLM(options, vocab.size, new Rng(settings.seed));
   model.setSoftmaxBias(unigramLogProbs(trainSeqs, vocab));
   const trainer = new BilmTrainer(model, vocab, trainSeqs, settings);
-  if (f.fresh) rmSync(ckpt, { recursive: true, force: true });
-  if (existsSync(ckpt)) {
+  const store = new CheckpointStore(ckpt);
+  if (f.force) { rmSync(ckpt, { recursive: true, force: true }); rmSync(store.dir, { recursive: true, force: true }); }
+  if (f.resume) {
+    if (!store.latest()) throw new UserError('--resume: no checkpoint to resume from (start without --resume)', { file: ckpt });
     trainer.restore(ckpt);
-    console.error(`resumed from ${ckpt} at step ${trainer.position.step} (epoch ${trainer.position.epoch}, batch ${trainer.position.batch}); --fresh starts over`);
+    console.error(`resumed from ${store.latest()} at step ${trainer.position.step} (epoch ${trainer.position.epoch}, batch ${trainer.position.batch})`);
+  } else if (store.latest()) {
+    throw new UserError('holds a checkpoint of an earlier run: --resume to continue it, --force to start over', { file: ckpt });
   }
   const perEpoch = trainer.batchesPerEpoch();
-  const maxSteps = numFlag(f['max-steps'], 'max-steps', 0);
+  const maxSteps = f['max-steps'];
   const totalSteps = maxSteps > 0 ? Math.min(maxSteps, perEpoch * o.n_epochs!) : perEpoch * o.n_epochs!;
-  const predictedPerEpoch = trainSeqs.reduce((s, x) => s + x.length - 1, 0);
-  const totalTokens = Math.round((predictedPerEpoch * totalSteps) / perEpoch);
   const log = new JsonlWriter(join(`${out}.log`, 'metrics.jsonl'));
-  const progress = new Progress('pretrain', totalTokens, 'tokens', undefined, trainer.position.tokens);
-  let stop = false;
-  const onSignal = () => { stop = true; };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const recent: number[] = [];
-  while (trainer.position.step < totalSteps && !stop) {
-    const r = trainer.step();
-    recent.push(r.loss);
-    if (recent.length > 20) recent.shift();
-    const lossAvg = recent.reduce((a, b) => a + b, 0) / recent.length;
-    progress.tick(r.tokens, `step ${r.step}/${totalSteps} training loss ${lossAvg.toFixed(3)} (last ${recent.length} steps; sampled-softmax loss, not a perplexity)`);
-    if (r.step % 10 === 0) log.write({ step: r.step, epoch: r.epoch, loss: r.loss, gradNorm: r.gradNorm, tokens: trainer.position.tokens });
-    if (settings.checkpointEvery > 0 && r.step % settings.checkpointEvery === 0) trainer.saveCheckpoint(ckpt);
+  const r = await pretrainBilm(trainer, { totalSteps, checkpointDir: ckpt, checkpointEvery: settings.checkpointEvery, maxTimeSec: f['max-time'], metrics: log, workers: f.workers ?? defaultWorkers() });
+  if (r.stopped === 'signal') {
+    process.stderr.write(`stopped by ${r.signal} at step ${trainer.position.step}; checkpoint in ${ckpt}; continue with --resume\n`);
+    process.exit(r.signal === 'SIGINT' ? 130 : 143);
   }
-  progress.end();
-  trainer.saveCheckpoint(ckpt);
-  if (stop) throw new UserError(`interrupted at step ${trainer.position.step}; checkpoint saved, run again to resume`, { file: ckpt });
   const trainSeconds = trainer.position.seconds;
   const tokensPerSecond = trainer.position.tokens / trainSeconds;
   const t0 = performance.now();
@@ -144,7 +158,7 @@ runCli(async () => {
   const metrics = {
     heldoutPerplexity: ev.perplexity, heldoutForwardPerplexity: ev.forwardPerplexity, heldoutBackwardPerplexity: ev.backwardPerplexity,
     unigramPerplexity: unigram.perplexity, heldoutTokens: ev.tokens, steps: trainer.position.step, epochs: trainer.position.epoch,
-    trainTokens, trainSeconds, tokensPerSecond, evalSeconds, softmax, backend: backend.backend, corpus: corpusPath,
+    trainTokens, trainSeconds, tokensPerSecond, evalSeconds, softmax, stopped: r.stopped === 'finished' ? undefined : r.stopped, backend: backend.backend, corpus: corpusPath,
   };
   log.write({ final: true, ...metrics });
   await saveBilm(out, model, vocab, { settings, metrics });

@@ -53,3 +53,25 @@ test('embed with a malformed options.json fails with one clear line and writes n
   assert.match(e.stderr, /error: .*options.json: options '\(root\)'|error: .*options 'lstm' must be an object/);
   assert.ok(!existsSync(join(dir, 'F.jsonl')));
 });
+
+test('pretrain refuses an empty corpus, a second run over a checkpoint without --resume, and --resume without one', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'elmo-cli-bad-'));
+  const empty = join(dir, 'empty.txt');
+  writeFileSync(empty, '\n\n');
+  const e = run('pretrain.ts', ['--corpus', empty, '--out', join(dir, 'm')]);
+  assert.equal(e.status, 1);
+  assert.match(e.stderr, /empty\.txt: the corpus has no training text/);
+  const corpus = join(dir, 'c.txt');
+  writeFileSync(corpus, readFileSync(findData('text/pubmed/PubMedAbstract_1MB.txt').path, 'utf8').split('\n').filter((l) => l.trim()).slice(0, 20).join('\n') + '\n');
+  const small = ['--corpus', corpus, '--dim', '8', '--proj', '4', '--batch', '8', '--negatives', '20'];
+  const none = run('pretrain.ts', [...small, '--out', join(dir, 'n'), '--resume']);
+  assert.equal(none.status, 1);
+  assert.match(none.stderr, /--resume: no checkpoint to resume from/);
+  assert.equal(run('pretrain.ts', [...small, '--out', join(dir, 'm2'), '--max-steps', '2']).status, 0);
+  const again = run('pretrain.ts', [...small, '--out', join(dir, 'm2'), '--max-steps', '4']);
+  assert.equal(again.status, 1);
+  assert.match(again.stderr, /holds a checkpoint of an earlier run: --resume to continue it, --force to start over/);
+  const more = run('pretrain.ts', [...small, '--out', join(dir, 'm2'), '--max-steps', '4', '--resume']);
+  assert.equal(more.status, 0, more.stderr);
+  assert.equal(JSON.parse(more.stdout.trim().split('\n').pop()!).steps, 4);
+});

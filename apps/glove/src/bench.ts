@@ -1,22 +1,30 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { runCli } from '@biore/runtime';
-import { buildGlove, localTextSource } from '@biore/glove';
-import { parseBuildFlags } from './flags.ts';
+import { join, resolve } from 'node:path';
+import { defineCommand, runCli } from '@biore/runtime';
+import { buildGlove, corpusSource, localTextSource } from '@biore/glove';
+import { GLOVE_FLAGS, buildOptions } from './flags.ts';
+
+const command = defineCommand({
+  name: 'glove:bench',
+  summary: 'times the whole GloVe pipeline on the data root\'s text (every stage forced, in a temporary folder) beside Stanford\'s C tools; prints one JSON object',
+  examples: ['npx nx run glove:bench', 'npx nx run glove:bench -- --threads 1 --iterations 3'],
+  flags: GLOVE_FLAGS,
+});
 
 /**
  * nx run glove:bench: the whole pipeline on ../shared/data/text with the issue's settings (window 15, dim 100,
- * x_max 10, 15 iterations, 2 threads), in a temporary folder, every stage forced. Prints one JSON object.
+ * x_max 10, 15 iterations, 2 threads), in a temporary folder, every stage forced (the build defaults are those settings). Prints one JSON object.
  * Reference (Stanford's C tools, 2 threads, this machine): count+shuffle 4.8 s, 4.5 s/iteration, cost 0.0225.
  */
 runCli(async () => {
-  const { opts, data } = parseBuildFlags(['--dim', '100', '--window', '15', '--x-max', '10', '--iterations', '15', '--threads', '2', ...process.argv.slice(2)]);
+  const f = command.parse();
+  const opts = buildOptions(f);
   const dir = mkdtempSync(join(tmpdir(), 'biore-glove-bench-'));
   const load0 = loadavg()[0];
   try {
     const t0 = performance.now();
-    const r = await buildGlove(localTextSource(data), dir, { ...opts, force: true });
+    const r = await buildGlove(f.corpus ? corpusSource(resolve(f.corpus)) : localTextSource(f.data), dir, { ...opts, force: true });
     const wall = (performance.now() - t0) / 1000;
     const s = r.seconds;
     const countShuffle = (s.vocab ?? 0) + (s.cooccur ?? 0) + (s.shuffle ?? 0);

@@ -1,28 +1,33 @@
-import { resolve } from 'node:path';
-import { Progress, UserError, parseFlags, runCli } from '@biore/runtime';
+import { dirname, resolve } from 'node:path';
+import { COMMON_FLAGS, Progress, defineCommand, ensureWritableDir, runCli } from '@biore/runtime';
 import { loadGloveText, writeGloveArtifact } from '@biore/glove';
 
-/**
- * nx run glove:import --txt glove.6B.100d.txt --out DIR
- * Converts a published Stanford GloVe .txt into the binary lookup folder (vectors.bin, words.txt, config.json)
- * that GloveEmbedder.load reads.
- */
+const command = defineCommand({
+  name: 'glove:import',
+  summary: 'converts a published Stanford GloVe .txt into the binary lookup folder (vectors.bin, words.txt, config.json) that GloveEmbedder.load reads',
+  examples: ['npx nx run glove:import -- --input glove.6B.100d.txt --out artifacts/glove-6B-100d'],
+  flags: {
+    input: { ...COMMON_FLAGS.input, required: true, deprecated: ['txt'], description: 'the GloVe text file: one word and its vector components a line' },
+    out: { ...COMMON_FLAGS.out, required: true, description: 'artifact folder to write (replaced whole)' },
+    quiet: COMMON_FLAGS.quiet,
+  },
+});
+
 runCli(async () => {
-  const { values } = parseFlags({ txt: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } });
-  if (!values.txt || !values.out) throw new UserError('usage: nx run glove:import --txt FILE.txt --out DIR');
-  const txt = resolve(values.txt);
-  const out = resolve(values.out);
-  const quiet = Boolean(values.quiet);
+  const f = command.parse();
+  const txt = resolve(f.input);
+  const out = resolve(f.out);
+  ensureWritableDir(dirname(out));
   let p: Progress | undefined;
   let last = 0;
   const v = await loadGloveText(txt, {
     onProgress: (bytes, total) => {
-      p ??= new Progress(`import ${txt}`, Math.ceil(total / 1e6), 'MB', quiet);
-      const mb = Math.floor(bytes / 1e6);
-      if (mb > last) { p.tick(mb - last); last = mb; }
+      p ??= new Progress(`import ${txt}`, total, 'bytes', f.quiet, 0, { bytes: true });
+      p.tick(bytes - last);
+      last = bytes;
     },
   });
-  p?.end();
+  p?.end(`${v.words.length} words`);
   // published 6B/42B vectors are lowercased, 840B are not: record what the vocabulary shows
   const lowercase = !v.words.some((w) => w !== w.toLowerCase());
   writeGloveArtifact(out, v, { lowercase, vectors: 'imported', source: txt, duplicates: v.duplicates });

@@ -1,23 +1,39 @@
 // nx run re-bert:bench — BERT feature extraction speed: ms per sentence at batch 1 and 32, and peak memory, as JSON.
 // Either a BERT folder (--model DIR) or a random BERT of a given size (--hidden --layers --heads --intermediate --vocab).
 import * as tf from '@tensorflow/tfjs-core';
-import { measureMatmulRate, numFlag, parseFlags, runCli, startBackend } from '@biore/runtime';
+import { COMMON_FLAGS, checkFlagValue, defineCommand, measureMatmulRate, runCli, startBackend } from '@biore/runtime';
 import { BertModel, loadBertAny, parseBertConfig } from '@biore/bert';
 
+const command = defineCommand({
+  name: 're-bert:bench',
+  summary: 'BERT feature-extraction speed as one JSON object: ms per sentence at each batch size, GFLOP/s, peak memory; a BERT folder or a random BERT of a given size',
+  examples: ['npx nx run re-bert:bench', 'npx nx run re-bert:bench -- --model artifacts/bert --batches 1,8,32 --max-length 64'],
+  flags: {
+    model: { ...COMMON_FLAGS.model, description: 'a BERT folder (a random BERT of the sizes below when absent)' },
+    hidden: { ...COMMON_FLAGS.hidden, default: 128, description: 'random BERT: hidden size (a multiple of --heads)' },
+    layers: { ...COMMON_FLAGS.layers, default: 2, description: 'random BERT: transformer layers' },
+    heads: { type: 'int', min: 1, default: 2, description: 'random BERT: attention heads' },
+    intermediate: { type: 'int', min: 1, default: 512, description: 'random BERT: feed-forward size' },
+    vocab: { type: 'int', min: 10, default: 8000, description: 'random BERT: vocabulary size' },
+    'max-length': { ...COMMON_FLAGS['max-length'], default: 128, description: 'word pieces a sentence (capped at the model\'s positions)' },
+    seconds: { type: 'number', min: 0, exclusiveMin: true, default: 3, description: 'seconds timed at each batch size' },
+    batches: { type: 'string', default: '1,32', placeholder: 'B,B', description: 'batch sizes to time, comma-separated' },
+    backend: COMMON_FLAGS.backend,
+  },
+});
+
 runCli(async () => {
-  const { values: f } = parseFlags({
-    model: { type: 'string' }, hidden: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, intermediate: { type: 'string' },
-    vocab: { type: 'string' }, 'max-length': { type: 'string' }, seconds: { type: 'string' }, batches: { type: 'string' }, backend: { type: 'string' },
-  });
+  const f = command.parse();
+  const batchFlag = { ...COMMON_FLAGS.batch, default: undefined };
+  const batches = f.batches.split(',').map((x) => checkFlagValue('batches', batchFlag, x.trim()) as number);
   const report = await startBackend(f.backend);
   const model = f.model ? (await loadBertAny(f.model)).model : new BertModel(parseBertConfig({
-    vocab_size: numFlag(f.vocab, 'vocab', 8000), hidden_size: numFlag(f.hidden, 'hidden', 128), num_hidden_layers: numFlag(f.layers, 'layers', 2),
-    num_attention_heads: numFlag(f.heads, 'heads', 2), intermediate_size: numFlag(f.intermediate, 'intermediate', 512), max_position_embeddings: 512,
+    vocab_size: f.vocab, hidden_size: f.hidden, num_hidden_layers: f.layers,
+    num_attention_heads: f.heads, intermediate_size: f.intermediate, max_position_embeddings: 512,
   }, '--flags'), { seed: 1 });
   const c = model.config;
-  const T = Math.min(numFlag(f['max-length'], 'max-length', 128), c.max_position_embeddings);
-  const seconds = numFlag(f.seconds, 'seconds', 3);
-  const batches = (f.batches ?? '1,32').split(',').map((x) => numFlag(x, 'batches', 1));
+  const T = Math.min(f['max-length'], c.max_position_embeddings);
+  const seconds = f.seconds;
   let peakRss = process.memoryUsage().rss, peakTf = tf.memory().numBytes;
   const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); peakTf = Math.max(peakTf, tf.memory().numBytes); };
   const results: Record<string, unknown>[] = [];

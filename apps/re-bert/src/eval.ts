@@ -3,5 +3,5 @@ import { runCli } from '@biore/runtime';
 import { evalCommand } from '@biore/re-model';
 
 runCli(async () => {
-  console.log(JSON.stringify(await evalCommand('re-bert:finetune', process.argv.slice(2), 32)));
+  console.log(JSON.stringify(await evalCommand('re-bert:eval', 're-bert:finetune', 32)));
 });

@@ -1,13 +1,5 @@
 // nx run re-bert:predict — label, probabilities and each word's attention weight (attention heads) for JSONL sentences.
-import { parseFlags, runCli, startBackend, UserError } from '@biore/runtime';
-import { loadREModel, readPredictionInput, writePredictions } from '@biore/re-model';
+import { runCli } from '@biore/runtime';
+import { predictCommand } from '@biore/re-model';
 
-runCli(async () => {
-  const { values: f } = parseFlags({ model: { type: 'string' }, input: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' } });
-  if (!f.model || !f.input) throw new UserError('usage: re-bert:predict --model DIR --input sentences.jsonl [--out predictions.jsonl]');
-  const instances = readPredictionInput(f.input);
-  await startBackend(f.backend);
-  const model = await loadREModel(f.model);
-  await writePredictions(model, instances, f.out);
-  model.dispose();
-});
+runCli(() => predictCommand('re-bert:predict', 're-bert:finetune'));

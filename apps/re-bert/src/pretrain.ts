@@ -1,116 +1,99 @@
 // nx run re-bert:pretrain — masked-LM pre-training of a small BERT from scratch, with a WordPiece vocabulary
 // learnt from the same corpus; writes a Hugging Face BERT folder (config.json, vocab.txt, model.safetensors).
-import * as tf from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { artifactDir, encodeSafetensors, JsonlWriter, loadSafetensors, numFlag, parseFlags, Progress, readJson, Rng, runCli, startBackend, UserError } from '@biore/runtime';
+import { rmSync } from 'node:fs';
+import { COMMON_FLAGS, CheckpointStore, JsonlWriter, Rng, UserError, artifactDir, defineCommand, loopStateOf, pick, runCli, startBackend } from '@biore/runtime';
 import { WordPieceTokenizer } from '@biore/text';
-import { BertModel, MlmPretrainer, corpusVocabulary, loadBert, maskSequences, mlmLoss, packSequences, parseBertConfig, saveBert } from '@biore/bert';
+import { BertModel, MlmPretrainer, corpusVocabulary, heldOutLoss, maskSequences, packSequences, parseBertConfig, pretrainMlm, restoreMlm, saveBert } from '@biore/bert';
 import { corpusLines } from './common.ts';
 
-const STATE = 'trainer_state.json';
-const OPT = 'optimizer.safetensors';
+const command = defineCommand({
+  name: 're-bert:pretrain',
+  summary: 'Pre-train a small BERT from scratch (masked LM, WordPiece vocabulary learnt from the corpus) and write a Hugging Face BERT folder.',
+  examples: ['nx run re-bert:pretrain', 'nx run re-bert:pretrain --hidden 256 --layers 4 --heads 4 --max-steps 20000 --max-time 3300 --resume'],
+  flags: {
+    ...pick(COMMON_FLAGS, 'corpus', 'backend', 'data'),
+    out: { ...COMMON_FLAGS.out, description: 'BERT folder (default artifacts/bert); checkpoints in <out>.run/checkpoint, metrics in <out>.run/metrics.jsonl' },
+    'limit-lines': { type: 'int', min: 1, deprecated: ['max-lines'], description: 'read only the first N corpus lines' },
+    'vocab-size': { type: 'int', min: 30, default: 8000, description: 'WordPiece vocabulary size' },
+    cased: { type: 'boolean', description: 'keep case (default: lower-cased, as uncased BERT)' },
+    hidden: { ...COMMON_FLAGS.hidden, default: 128 },
+    layers: { ...COMMON_FLAGS.layers, default: 2 },
+    heads: { type: 'int', min: 1, default: 2, description: 'attention heads (must divide --hidden)' },
+    intermediate: { type: 'int', min: 1, default: 512, description: 'feed-forward size' },
+    'seq-len': { type: 'int', min: 8, default: 128, description: 'word pieces per training sequence' },
+    'max-position': { type: 'int', min: 8, default: 128, description: 'position embeddings (at least --seq-len)' },
+    'max-steps': { ...COMMON_FLAGS['max-steps'], min: 1, default: 2000, deprecated: ['steps'], description: 'optimizer steps of the whole run (linear warm-up and decay over them)' },
+    batch: { ...COMMON_FLAGS.batch, default: 16 },
+    lr: { ...COMMON_FLAGS.lr, default: 5e-4, description: 'peak AdamW learning rate' },
+    warmup: { type: 'number', min: 0, max: 1, exclusiveMax: true, default: 0.1, description: 'fraction of the steps with linear warm-up' },
+    seed: COMMON_FLAGS.seed,
+    'checkpoint-every': COMMON_FLAGS['checkpoint-every'],
+    'max-time': COMMON_FLAGS['max-time'],
+    resume: { ...COMMON_FLAGS.resume, description: 'continue from <out>.run/checkpoint (same seed and corpus)' },
+    force: { type: 'boolean', description: 'discard an existing checkpoint and start over' },
+  },
+});
 
 runCli(async () => {
-  const { values: f } = parseFlags({
-    corpus: { type: 'string' }, out: { type: 'string' }, 'max-lines': { type: 'string' },
-    'vocab-size': { type: 'string' }, cased: { type: 'boolean', default: false },
-    hidden: { type: 'string' }, layers: { type: 'string' }, heads: { type: 'string' }, intermediate: { type: 'string' },
-    'seq-len': { type: 'string' }, 'max-position': { type: 'string' },
-    steps: { type: 'string' }, batch: { type: 'string' }, lr: { type: 'string' }, warmup: { type: 'string' },
-    seed: { type: 'string' }, 'checkpoint-every': { type: 'string' }, 'max-time': { type: 'string' }, resume: { type: 'boolean', default: false },
-    backend: { type: 'string' }, data: { type: 'string' },
-  });
+  const f = command.parse();
+  if (f.hidden % f.heads !== 0) throw new UserError(`--heads must divide --hidden, got ${f.heads} heads for hidden ${f.hidden}`);
   const report = await startBackend(f.backend);
   const out = f.out ?? artifactDir('bert');
-  const seed = numFlag(f.seed, 'seed', 42);
-  const steps = numFlag(f.steps, 'steps', 2000);
-  const batchSize = numFlag(f.batch, 'batch', 16);
-  const seqLen = numFlag(f['seq-len'], 'seq-len', 128);
-  const doLowerCase = !f.cased;
-  const { lines, source } = corpusLines(f.corpus, f.data, numFlag(f['max-lines'], 'max-lines', 0));
+  const store = new CheckpointStore(`${out}.run/checkpoint`);
+  if (f.force) rmSync(`${out}.run`, { recursive: true, force: true });
+  const { lines, source } = corpusLines(f.corpus, f.data, f['limit-lines'] ?? 0);
   process.stderr.write(`corpus: ${source}: ${lines.length} lines\n`);
-
-  let model: BertModel, vocab: string[], trainer: MlmPretrainer;
-  let rngState: number[] | undefined;
-  const resuming = f.resume && existsSync(join(out, STATE));
-  const total = { lr: numFlag(f.lr, 'lr', 5e-4), totalSteps: steps, warmupSteps: Math.round(numFlag(f.warmup, 'warmup', 0.1) * steps) };
-  if (resuming) {
-    const loaded = loadBert(out, { withMlmHead: true });
-    if (!loaded.model.hasMlmHead) throw new UserError('cannot resume: the folder has no masked-LM head', { file: out });
-    model = loaded.model;
-    vocab = [...loaded.tokenizer.vocab];
-    const st = readJson<{ step: number; rng: number[]; optimizer: Record<string, unknown>; steps: number; seed: number }>(join(out, STATE), STATE);
-    if (st.seed !== seed) throw new UserError(`checkpoint was pre-trained with seed ${st.seed}, not ${seed}`, { file: join(out, STATE) });
+  const doLowerCase = !f.cased;
+  const total = { lr: f.lr, totalSteps: f['max-steps'], warmupSteps: Math.round(f.warmup * f['max-steps']) };
+  const ck = f.resume ? store.load() : undefined;
+  if (f.resume && !ck) throw new UserError('--resume: no checkpoint to resume from (start without --resume)', { file: store.linkPath });
+  if (!f.resume && store.latest()) throw new UserError('holds a checkpoint of an earlier run: --resume to continue it, --force to start over', { file: store.linkPath });
+  let model: BertModel, vocab: string[];
+  const rng = new Rng(f.seed + 2);
+  let trainer: MlmPretrainer;
+  if (ck) {
+    const r = restoreMlm(ck, f.seed);
+    if (r.doLowerCase !== doLowerCase) throw new UserError(`the checkpoint is ${r.doLowerCase ? 'uncased' : 'cased'}; resume with the same --cased setting`, { file: ck.dir });
+    ({ model, vocab } = r);
     trainer = new MlmPretrainer(model, total);
-    trainer.setState({ json: st.optimizer, tensors: loadSafetensors(join(out, OPT)).tensors });
-    rngState = st.rng;
-    process.stderr.write(`resuming at step ${trainer.step}\n`);
+    trainer.setState(r.optimizer);
+    rng.setState(r.rng);
+    process.stderr.write(`resuming at step ${trainer.step} from ${ck.dir}\n`);
   } else {
-    vocab = corpusVocabulary(lines, { vocabSize: numFlag(f['vocab-size'], 'vocab-size', 8000), doLowerCase });
+    vocab = corpusVocabulary(lines, { vocabSize: f['vocab-size'], doLowerCase });
     const cfg = parseBertConfig({
-      vocab_size: vocab.length, hidden_size: numFlag(f.hidden, 'hidden', 128), num_hidden_layers: numFlag(f.layers, 'layers', 2),
-      num_attention_heads: numFlag(f.heads, 'heads', 2), intermediate_size: numFlag(f.intermediate, 'intermediate', 512),
-      max_position_embeddings: Math.max(seqLen, numFlag(f['max-position'], 'max-position', 128)), do_lower_case: doLowerCase,
+      vocab_size: vocab.length, hidden_size: f.hidden, num_hidden_layers: f.layers, num_attention_heads: f.heads, intermediate_size: f.intermediate,
+      max_position_embeddings: Math.max(f['seq-len'], f['max-position']), do_lower_case: doLowerCase,
     }, '--flags');
-    model = new BertModel(cfg, { withMlmHead: true, seed });
+    model = new BertModel(cfg, { withMlmHead: true, seed: f.seed });
     trainer = new MlmPretrainer(model, total);
   }
   const tokenizer = new WordPieceTokenizer(vocab, { doLowerCase });
-  const seqs = packSequences(lines, tokenizer, seqLen);
-  if (seqs.length < 2) throw new UserError(`the corpus gives only ${seqs.length} sequences of ${seqLen} pieces; give more text or a smaller --seq-len`);
-  // 2% of the sequences (at least one) held out to report the masked-LM loss
-  const order = new Rng(seed).shuffle(seqs.map((_, i) => i));
+  const seqs = packSequences(lines, tokenizer, f['seq-len']);
+  if (seqs.length < 2) throw new UserError(`the corpus gives only ${seqs.length} sequences of ${f['seq-len']} pieces; give more text or a smaller --seq-len`);
+  // 2% of the sequences (at least one, at most 64) held out to report the masked-LM loss
+  const order = new Rng(f.seed).shuffle(seqs.map((_, i) => i));
   const nHeld = Math.max(1, Math.round(seqs.length * 0.02));
-  const held = order.slice(0, nHeld).map((i) => seqs[i]).slice(0, 64);
-  const trainIdx = order.slice(nHeld);
-  const heldBatch = maskSequences(held, tokenizer, new Rng(seed + 1));
-  const heldLoss = () => tf.tidy(() => mlmLoss(model, heldBatch, false).dataSync()[0]);
+  const heldOut = maskSequences(order.slice(0, nHeld).map((i) => seqs[i]).slice(0, 64), tokenizer, new Rng(f.seed + 1));
+  const sequences = order.slice(nHeld).map((i) => seqs[i]);
   const params = model.variables().reduce((s, v) => s + v.size, 0);
-  process.stderr.write(`model: hidden ${model.config.hidden_size}, ${model.config.num_hidden_layers} layers, ${model.config.num_attention_heads} heads, vocab ${vocab.length}, ${params} parameters; ${trainIdx.length} training sequences of ${seqLen} pieces -> ${out}\n`);
-
-  const rng = new Rng(seed + 2);
-  if (rngState) rng.setState(rngState);
-  const save = () => {
-    const st = trainer.getState();
-    saveBert(out, model, vocab, doLowerCase, {
-      [STATE]: JSON.stringify({ step: trainer.step, steps, seed, rng: rng.getState(), optimizer: st.json }) + '\n',
-      [OPT]: encodeSafetensors(st.tensors),
-    });
-  };
-  const metrics = new JsonlWriter(`${out}-log/metrics.jsonl`);
-  const every = numFlag(f['checkpoint-every'], 'checkpoint-every', 200);
-  const maxTime = numFlag(f['max-time'], 'max-time', 0);
-  const startLoss = heldLoss();
+  process.stderr.write(`model: hidden ${model.config.hidden_size}, ${model.config.num_hidden_layers} layers, ${model.config.num_attention_heads} heads, vocab ${vocab.length}, ${params} parameters; ${sequences.length} training sequences of ${f['seq-len']} pieces -> ${out}\n`);
+  const run = { model, trainer, tokenizer, vocab, doLowerCase, sequences, heldOut, batchSize: f.batch, seed: f.seed, rng };
+  const startLoss = heldOutLoss(run);
   const startStep = trainer.step;
-  const progress = new Progress('pretrain', steps, 'steps', undefined, trainer.step);
   const t0 = performance.now();
-  let stop = false;
-  process.once('SIGINT', () => { stop = true; });
-  let lossAvg = 0;
-  while (trainer.step < steps) {
-    // sequences drawn by a seeded stream (its state is checkpointed), so a resumed run continues identically
-    const pick = Array.from({ length: Math.min(batchSize, trainIdx.length) }, () => seqs[trainIdx[rng.int(trainIdx.length)]]);
-    const loss = trainer.train(maskSequences(pick, tokenizer, rng), rng);
-    if (!Number.isFinite(loss)) throw new Error(`pre-training diverged at step ${trainer.step}: loss ${loss}`);
-    lossAvg = trainer.step === 1 ? loss : 0.98 * lossAvg + 0.02 * loss;
-    progress.tick(1, `loss ${lossAvg.toFixed(3)} lr ${trainer.learningRate().toExponential(2)}`);
-    if (trainer.step % 50 === 0) metrics.write({ step: trainer.step, loss: lossAvg });
-    const timeUp = maxTime > 0 && (performance.now() - t0) / 1000 > maxTime;
-    if (stop || timeUp || trainer.step % every === 0) {
-      save();
-      if (stop || timeUp) { process.stderr.write(`\nstopped at step ${trainer.step} (${stop ? 'signal' : 'max-time'}); checkpoint in ${out}; rerun with --resume\n`); break; }
-    }
+  const r = await pretrainMlm(run, { checkpoints: store, checkpointEvery: f['checkpoint-every'], maxTimeSec: f['max-time'], metrics: new JsonlWriter(`${out}.run/metrics.jsonl`), resumed: loopStateOf(ck?.state) });
+  saveBert(out, model, vocab, doLowerCase);
+  if (r.stopped === 'signal') {
+    process.stderr.write(`stopped by ${r.signal} at step ${trainer.step}; checkpoint in ${store.linkPath}; continue with --resume\n`);
+    process.exit(r.signal === 'SIGINT' ? 130 : 143);
   }
-  progress.end();
-  save();
   const seconds = (performance.now() - t0) / 1000;
-  const summary = {
-    out, backend: report.backend, steps: trainer.step, seconds: Math.round(seconds), secondsPerStep: Number((seconds / Math.max(1, trainer.step - startStep)).toFixed(3)),
-    heldOutSequences: held.length, heldOutMlmLossStart: startLoss, heldOutMlmLoss: heldLoss(), parameters: params, vocabSize: vocab.length,
-    hidden: model.config.hidden_size, layers: model.config.num_hidden_layers, seqLen, batch: batchSize,
-  };
-  console.log(JSON.stringify(summary));
+  console.log(JSON.stringify({
+    out, backend: report.backend, steps: trainer.step, stopped: r.stopped === 'finished' ? undefined : r.stopped, seconds: Math.round(seconds),
+    secondsPerStep: Number((seconds / Math.max(1, trainer.step - startStep)).toFixed(3)), heldOutSequences: heldOut.B, heldOutMlmLossStart: startLoss,
+    heldOutMlmLoss: heldOutLoss(run), parameters: params, vocabSize: vocab.length, hidden: model.config.hidden_size, layers: model.config.num_hidden_layers, seqLen: f['seq-len'], batch: f.batch,
+  }));
   trainer.dispose();
   model.dispose();
 });

@@ -30,9 +30,11 @@ test('pretrain → encode → finetune → eval → predict → bench run end to
   assert.equal(e.code, 0, e.stderr);
   const rows = readFileSync(join(tmp, 'e.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(rows.length, 2);
-  assert.deepEqual(rows[0].layers, [0, 1]);
-  assert.equal(rows[0].hidden[1].length, rows[0].pieces.length);
-  assert.equal(rows[0].hidden[1][0].length, 16);
+  // the layout of every embed/encode command: tokens (here word pieces), then one vector per token and layer
+  assert.deepEqual(rows[0].layerIds, [0, 1]);
+  assert.equal(rows[0].layers.length, 2);
+  assert.equal(rows[0].layers[1].length, rows[0].tokens.length);
+  assert.equal(rows[0].layers[1][0].length, 16);
 
   const run1 = join(tmp, 'ft');
   const ft = run('finetune', ['--model', bert, '--head', 'cls+att_ll', '--dataset', 'chemprot', '--max-train', '16', '--max-eval', '16',

@@ -1,30 +1,43 @@
 // nx run re-lite:bench — training sentences/s, extraction ms/sentence at batch 1 and 32, peak memory, and the
 // achieved GFLOP/s of the training step beside the backend's own large-matmul rate. Prints one JSON object.
 import * as tf from '@tensorflow/tfjs-core';
-import { measureMatmulRate, numFlag, parseFlags, Rng, runCli, startBackend } from '@biore/runtime';
-import '@biore/embeddings';
+import { COMMON_FLAGS, defineCommand, measureMatmulRate, pick, Rng, runCli, startBackend } from '@biore/runtime';
+import { embeddingSpec } from '@biore/embeddings';
 import { loadDataset, datasetInfo } from '@biore/re-data';
 import { createREModel, makeOptimizer, trainStep, LITE_DEFAULTS, type LiteConfig } from '@biore/re-model';
-import { embeddingSpec } from './embeddings-flag.ts';
 
 let peakRss = 0;
 const sample = () => { peakRss = Math.max(peakRss, process.memoryUsage().rss); };
 
+const command = defineCommand({
+  name: 're-lite:bench',
+  summary: 'lite model speed as one JSON object: training sentences/s and GFLOP/s beside the backend\'s matmul rate, extraction ms/sentence at batch 1 and 32, peak memory',
+  examples: ['npx nx run re-lite:bench', 'npx nx run re-lite:bench -- --embeddings glove+cse --hidden 128 --batch 16'],
+  flags: {
+    embeddings: { type: 'string', default: 'glove', placeholder: 'glove+cse+elmo', description: "embedding members joined by '+' (glove, cse, elmo, bert), or an embedder spec .json" },
+    glove: { type: 'string', placeholder: 'DIR', description: 'GloVe folder (artifacts/glove when absent)' },
+    cse: { type: 'string', placeholder: 'DIR', description: 'CSE folder with forward/ and backward/ LMs (artifacts/cse-lm when absent)' },
+    elmo: { type: 'string', placeholder: 'DIR', description: 'ELMo folder (artifacts/elmo-lm when absent)' },
+    bert: { type: 'string', placeholder: 'DIR', description: 'BERT folder used as a frozen embedding (artifacts/bert when absent)' },
+    hidden: { ...COMMON_FLAGS.hidden, default: LITE_DEFAULTS.hidden, description: 'LSTM units per direction' },
+    batch: { ...COMMON_FLAGS.batch, description: 'sentences per training step' },
+    steps: { type: 'int', min: 1, default: 20, description: 'timed training steps (after two warm-up steps)' },
+    ...pick(COMMON_FLAGS, 'backend', 'data'),
+  },
+});
+
 runCli(async () => {
-  const { values: f } = parseFlags({
-    embeddings: { type: 'string', default: 'glove' }, glove: { type: 'string' }, cse: { type: 'string' }, elmo: { type: 'string' }, bert: { type: 'string' },
-    hidden: { type: 'string' }, batch: { type: 'string' }, steps: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' },
-  });
+  const f = command.parse();
   const report = await startBackend(f.backend, { rel: 'chemprot', flag: f.data });
   const timer = setInterval(sample, 50);
-  const hidden = numFlag(f.hidden, 'hidden', LITE_DEFAULTS.hidden);
-  const B = numFlag(f.batch, 'batch', 32);
-  const steps = numFlag(f.steps, 'steps', 20);
+  const hidden = f.hidden;
+  const B = f.batch;
+  const steps = f.steps;
   const info = datasetInfo('chemprot');
   const data = loadDataset('chemprot', { split: 'dev', dataFlag: f.data });
   const rng = new Rng(1);
   const config: LiteConfig = {
-    ...LITE_DEFAULTS, family: 'lite', labels: info.labels, indicator: 'tags', hidden, embeddings: embeddingSpec(f.embeddings!, f),
+    ...LITE_DEFAULTS, family: 'lite', labels: info.labels, indicator: 'tags', hidden, embeddings: embeddingSpec(f.embeddings, { glove: f.glove, cse: f.cse, elmo: f.elmo, bert: f.bert }),
   } as LiteConfig;
   const model = await createREModel(config, rng);
   const D = (model as any).embedder.embeddingLength as number;

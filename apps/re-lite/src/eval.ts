@@ -4,5 +4,5 @@ import '@biore/embeddings';
 import { evalCommand } from '@biore/re-model';
 
 runCli(async () => {
-  console.log(JSON.stringify(await evalCommand('re-lite:train', process.argv.slice(2), 64)));
+  console.log(JSON.stringify(await evalCommand('re-lite:eval', 're-lite:train', 64)));
 });

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, repoRoot } from '@biore/runtime';
-import { loadDataset } from '@biore/re-data';
+import { repoRoot } from '@biore/runtime';
+import { tinyGlove } from './fixtures.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'biore-re-lite-'));
 const gloveDir = join(tmp, 'glove');
@@ -18,16 +18,7 @@ function cli(script: string, args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-before(() => {
-  // a small published-format GloVe file over ChemProt's most frequent training words, imported like a user would
-  const counts = new Map<string, number>();
-  for (const inst of loadDataset('chemprot', { split: 'dev' }).slice(0, 3000)) for (const w of inst.tokens) counts.set(w.toLowerCase(), (counts.get(w.toLowerCase()) ?? 0) + 1);
-  const rng = new Rng(5);
-  const lines = [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, 400).map(([w]) => `${w} ${Array.from({ length: 10 }, () => rng.normal().toFixed(4)).join(' ')}`);
-  writeFileSync(join(tmp, 'tiny.10d.txt'), lines.join('\n') + '\n');
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'apps/glove/src/import.ts'), '--txt', join(tmp, 'tiny.10d.txt'), '--out', gloveDir], { cwd: repoRoot, encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-});
+before(() => tinyGlove(tmp, gloveDir));
 
 test('train runs end to end on real ChemProt at a tiny size and ends with a JSON line of test P/R/F1', () => {
   const r = cli('train.ts', ['--glove', gloveDir, '--max-train', '96', '--max-eval', '64', '--epochs', '1', '--hidden', '8', '--out', runDir]);
@@ -76,7 +67,7 @@ test('bad inputs end in one clear line naming what is wrong', () => {
     ['train.ts', ['--data', join(tmp, 'no-such-root')], /dataset folder 'chemprot' not found/],
     ['train.ts', ['--dataset', 'gad', '--fold', '1', '--indicator', 'tags', '--glove', gloveDir], /gad supports only the replacement indicator/],
     ['train.ts', ['--glove', join(tmp, 'missing')], /no glove embeddings at/],
-    ['train.ts', ['--dataset', 'semeval'], /unknown dataset 'semeval'/],
+    ['train.ts', ['--dataset', 'semeval'], /--dataset must be one of chemprot, ddi, gad, aimed, got 'semeval'/],
     ['eval.ts', ['--model', join(tmp, 'nothing')], /artifact folder not found/],
   ];
   for (const [script, args, expected] of cases) {

@@ -2,4 +2,4 @@ export * from './config.ts';
 export * from './model.ts';
 export * from './checkpoint.ts';
 export * from './pretrain.ts';
-export * from './torch.ts';
+export * from './pretrain-run.ts';

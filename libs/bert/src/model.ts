@@ -13,6 +13,8 @@ export interface BertParamSpec {
   init: 'normal' | 'zeros' | 'ones';
   /** part of the masked-LM head rather than the encoder */
   mlmHead?: boolean;
+  /** part of the pooler (only the heads that read the pooled [CLS] use it) */
+  pooler?: boolean;
 }
 
 /** Every parameter of the encoder (+ pooler) and, optionally, the masked-LM head, in HF naming. */
@@ -43,6 +45,7 @@ export function bertParamSpecs(c: BertConfig, withMlmHead = false): BertParamSpe
     ln(`${p}.output.LayerNorm`);
   }
   lin('pooler.dense', H, H);
+  s[s.length - 1].pooler = s[s.length - 2].pooler = true;
   if (withMlmHead) {
     lin('cls.predictions.transform.dense', H, H, true);
     ln('cls.predictions.transform.LayerNorm', true);

@@ -4,9 +4,9 @@ import { mkdtempSync, writeFileSync, mkdirSync, readFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, encodeSafetensors, Rng, type TensorMap } from '@biore/runtime';
+import { initBackend, encodeSafetensors, loadTorchStateDict, Rng, UserError, type TensorMap } from '@biore/runtime';
 import { zipSync } from 'fflate';
-import { loadBert, loadBertAny, saveBert, BertModel, parseBertConfig, loadTorchStateDict } from '../src/index.ts';
+import { loadBert, loadBertAny, saveBert, BertModel, parseBertConfig } from '../src/index.ts';
 import { SentencePieceTokenizer } from '@biore/text';
 
 await initBackend(process.env.BIORE_BACKEND ?? 'auto');
@@ -153,6 +153,73 @@ test('saveBert writes a HF folder that loads back to the same outputs (with the 
   m.dispose(); back.model.dispose();
 });
 
+test('a folder as transformers 5 writes it (tokenizer.json, no vocab.txt) loads: vocabulary from model.vocab, lower-casing from the normalizer', async () => {
+  const cfg = parseBertConfig({ vocab_size: V, hidden_size: H, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 12, max_position_embeddings: 10 });
+  const m = new BertModel(cfg, { seed: 6 });
+  const root = mkdtempSync(join(tmpdir(), 'bert-tokjson-'));
+  const [txt, json] = [join(root, 'txt'), join(root, 'json')];
+  saveBert(txt, m, VOCAB, true);
+  saveBert(json, m, VOCAB, true, {}, { tokenizerFile: 'tokenizer.json' });
+  assert.throws(() => readFileSync(join(json, 'vocab.txt')), /ENOENT/);
+  const tj = JSON.parse(readFileSync(join(json, 'tokenizer.json'), 'utf8'));
+  assert.equal(tj.model.type, 'WordPiece');
+  assert.equal(tj.model.vocab['##53'], 12);
+  assert.equal(tj.normalizer.lowercase, true);
+  assert.equal(JSON.parse(readFileSync(join(json, 'config.json'), 'utf8')).do_lower_case, undefined, 'only the normalizer says it');
+  const a = loadBert(txt), b = loadBert(json), c = await loadBertAny(json);
+  assert.deepEqual(b.tokenizer.vocab, VOCAB);
+  assert.equal(b.doLowerCase, true);
+  const text = 'The GENE binds p53 in cells, inhibits Protein.';
+  assert.deepEqual(b.tokenizer.encode(text).pieces, a.tokenizer.encode(text).pieces);
+  assert.deepEqual(c.tokenizer.encode(text).ids, a.tokenizer.encode(text).ids);
+  assert.ok(b.tokenizer.encode(text).pieces.includes('##53'));
+  // a cased normalizer keeps capitals (so "The" is unknown to this lower-case vocabulary)
+  tj.normalizer.lowercase = false;
+  writeFileSync(join(json, 'tokenizer.json'), JSON.stringify(tj));
+  const cased = loadBert(json);
+  assert.equal(cased.doLowerCase, false);
+  assert.deepEqual(cased.tokenizer.encode('The gene').pieces, ['[CLS]', '[UNK]', 'gene', '[SEP]']);
+  // the normalizer as a Sequence of NFD, Lowercase, StripAccents (other BERT exports)
+  tj.normalizer = { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Lowercase' }, { type: 'StripAccents' }] };
+  writeFileSync(join(json, 'tokenizer.json'), JSON.stringify(tj));
+  assert.deepEqual(loadBert(json).tokenizer.encode('THE gène').pieces, ['[CLS]', 'the', 'gene', '[SEP]']);
+  // what is not a BERT WordPiece tokenizer.json is refused with the file named
+  const isErr = (re: RegExp) => (e: unknown) => e instanceof UserError && e.message.startsWith(join(json, 'tokenizer.json')) && re.test(e.message);
+  writeFileSync(join(json, 'tokenizer.json'), JSON.stringify({ ...tj, model: { ...tj.model, type: 'BPE' } }));
+  assert.throws(() => loadBert(json), isErr(/model\.type is "BPE"; only WordPiece/));
+  const gappy = { ...tj.model.vocab }; delete gappy['binds'];
+  writeFileSync(join(json, 'tokenizer.json'), JSON.stringify({ ...tj, model: { ...tj.model, vocab: gappy } }));
+  assert.throws(() => loadBert(json), isErr(/no token has id 7/));
+  writeFileSync(join(json, 'tokenizer.json'), JSON.stringify({ ...tj, pre_tokenizer: { type: 'ByteLevel' } }));
+  assert.throws(() => loadBert(json), isErr(/pre_tokenizer "ByteLevel" is not BERT's/));
+  [m, a.model, b.model, c.model, cased.model].forEach((x) => x.dispose());
+});
+
+test('a checkpoint without a pooler (BertForMaskedLM) loads with a freshly initialised pooler and one notice; its encoder is unchanged', () => {
+  const cfg = parseBertConfig({ vocab_size: V, hidden_size: H, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 12, max_position_embeddings: 10 });
+  const m = new BertModel(cfg, { withMlmHead: true, seed: 7 });
+  const dir = join(mkdtempSync(join(tmpdir(), 'bert-nopool-')), 'mlm');
+  saveBert(dir, m, VOCAB, true, {}, { pooler: false, tokenizerFile: 'tokenizer.json' });
+  const heard: string[] = [];
+  const b = loadBert(dir, { withMlmHead: true, onNotice: (l) => heard.push(l) });
+  assert.equal(heard.length, 1);
+  assert.deepEqual(b.notices, heard);
+  assert.match(heard[0], /model\.safetensors: no pooler \(bert\.pooler\.dense\.\*\) in this checkpoint; initialised it freshly/);
+  assert.doesNotMatch(heard[0], /\n/);
+  const inputs = { inputIds: tf.tensor2d([[2, 5, 6, 7, 3]], undefined, 'int32'), attentionMask: tf.ones([1, 5]) as tf.Tensor2D };
+  const [x, y] = [m.forward(inputs), b.model.forward(inputs)];
+  assert.ok(Array.from(x.lastHiddenState.dataSync()).every((v, i) => Math.abs(v - y.lastHiddenState.dataSync()[i]) < 1e-6), 'encoder outputs equal');
+  assert.ok(Array.from(b.model.p('pooler.dense.bias').dataSync()).every((v) => v === 0), 'pooler bias zeros, as transformers initialises it');
+  const pw = Array.from(b.model.p('pooler.dense.weight').dataSync());
+  assert.ok(pw.some((v) => v !== 0) && pw.every((v) => Math.abs(v) <= 2 * cfg.initializer_range), 'pooler weight a truncated normal of initializer_range');
+  assert.equal(y.pooled.shape[1], H);
+  // with the pooler present there is nothing to say
+  saveBert(dir, m, VOCAB, true);
+  assert.deepEqual(loadBert(dir, { onNotice: () => assert.fail('no notice expected') }).notices, []);
+  tf.dispose([x.lastHiddenState, x.pooled, ...x.hiddenStates, y.lastHiddenState, y.pooled, ...y.hiddenStates]);
+  m.dispose(); b.model.dispose();
+});
+
 test('bad checkpoints: missing tensor, wrong shape, vocab/embedding mismatch, truncated header, a pytorch_model.bin that is no PyTorch file', () => {
   assert.throws(() => loadBert(writeTinyBert({ drop: 'encoder.layer.1.attention.self.key.weight' }).dir),
     { name: 'UserError', message: /model\.safetensors: missing tensor 'bert\.encoder\.layer\.1\.attention\.self\.key\.weight'/ });
@@ -232,6 +299,32 @@ test('a pytorch_model.bin (zip or legacy format) is read without executing its p
   const evil = join(pt, 'evil.bin');
   writeFileSync(evil, torchZip(w, true));
   assert.throws(() => loadTorchStateDict(evil), { name: 'UserError', message: /refers to os\.system, which biore does not load/ });
+});
+
+test('a malformed pickle in pytorch_model.bin (APPEND onto a dict, SETITEM on an empty stack, …) ends in a UserError naming the file', () => {
+  const { dir } = writeTinyBert();
+  const pt = mkdtempSync(join(tmpdir(), 'bert-badpkl-'));
+  for (const f of ['config.json', 'vocab.txt']) writeFileSync(join(pt, f), readFileSync(join(dir, f)));
+  const bin = join(pt, 'pytorch_model.bin');
+  const zipped = (pkl: number[]) => zipSync({ 'archive/data.pkl': Uint8Array.from(pkl), 'archive/version': new TextEncoder().encode('3\n') }, { level: 0 });
+  const cases: [string, number[], RegExp][] = [
+    ['APPEND onto a dict', [0x80, 2, 0x7d, 0x4b, 1, 0x61, 0x2e], /APPEND onto a dict, not a list/],
+    ['SETITEM on an empty stack', [0x80, 2, 0x73, 0x2e], /on an empty stack/],
+    ['SETITEM onto a list', [0x80, 2, 0x5d, 0x4b, 1, 0x4b, 2, 0x73, 0x2e], /SETITEM onto a list, not a dict/],
+    ['APPENDS without MARK', [0x80, 2, 0x5d, 0x65, 0x2e], /MARK missing/],
+    ['SETITEMS with an odd item count', [0x80, 2, 0x7d, 0x28, 0x4b, 1, 0x75, 0x2e], /odd number of items/],
+    ['BINGET of an unset memo', [0x80, 2, 0x68, 7, 0x2e], /memo 7, never stored/],
+    ['TUPLE2 on one item', [0x80, 2, 0x4b, 1, 0x86, 0x2e], /empty stack/],
+    ['REDUCE of a non-global', [0x80, 2, 0x4b, 1, 0x29, 0x52, 0x2e], /REDUCE on something that is not an allowed global/],
+    ['STOP on an empty stack', [0x80, 2, 0x2e], /STOP with 0 items/],
+    ['truncated', [0x80, 2, 0x58, 9, 0, 0, 0, 0x41], /truncated pickle/],
+  ];
+  for (const [what, pkl, re] of cases) {
+    writeFileSync(bin, zipped(pkl));
+    for (const load of [() => loadTorchStateDict(bin), () => loadBert(pt)]) {
+      assert.throws(load, (e: unknown) => e instanceof UserError && e.message.startsWith(bin) && re.test(e.message), what);
+    }
+  }
 });
 
 test('a BERT that ships a SentencePiece .model instead of vocab.txt loads with loadBertAny', async () => {

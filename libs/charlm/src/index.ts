@@ -3,5 +3,7 @@ export * from './corpus.ts';
 export * from './batching.ts';
 export * from './bigram.ts';
 export * from './model.ts';
+export * from './flair.ts';
 export * from './trainer.ts';
 export * from './generate.ts';
+export * from './parallel.ts';

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { JsonlWriter, Progress, Rng, UserError, formatDuration, loadArtifact, saveArtifact, takeTensor, type TensorMap } from '@biore/runtime';
-import { SGD, clipByGlobalNorm } from '@biore/nn';
+import {
+  CheckpointStore, JsonlWriter, Rng, UserError, loadArtifact, runLoop, takeTensor,
+  type ArtifactContents, type Evaluation as LoopEvaluation, type LoopState, type StepReport, type StopReason, type TensorMap, type TrainingTask,
+} from '@biore/runtime';
+import { SGD, clipByGlobalNorm, type GradientWorkers } from '@biore/nn';
+import { parallelCharTrainStep, startCharLMGradientWorkers, type CharShard } from './parallel.ts';
 import { batchify, getWindow, windowCount, type BatchedStream } from './batching.ts';
 import { documentsToStream, readDocuments, type CharCorpus } from './corpus.ts';
 import { CharDictionary, DICTIONARY_FILE } from './dictionary.ts';
@@ -37,6 +41,10 @@ export interface TrainOptions {
   shouldStop?: () => boolean;
   /** test hook: called after each window with the count of windows done */
   afterWindow?: (windowsDone: number) => void;
+  /** the run id that tags metrics lines */
+  runId?: string;
+  /** data-parallel gradient workers, the main thread included (1 or absent: one process) */
+  workers?: number;
 }
 
 /** The position and bookkeeping that, with the weights and recurrent state, let a run resume exactly. */
@@ -69,6 +77,7 @@ export interface Evaluation {
 
 export interface TrainResult {
   stopped: 'finished' | 'max-time' | 'signal';
+  signal?: 'SIGINT' | 'SIGTERM';
   state: TrainState;
   lastValid?: Evaluation;
   charsPerSec: number;
@@ -157,8 +166,13 @@ function initialState(o: TrainOptions, fingerprint: Record<string, unknown>, rng
   };
 }
 
-/** Writes the resumable state: weights, the carried recurrent state and optimizer tensors, and state.json. */
+/** Writes the resumable state (a new checkpoint generation at `dir`): weights, the carried recurrent state and optimizer tensors, and state.json. */
 export function saveCheckpoint(dir: string, model: CharLanguageModel, state: TrainState, hidden: LMState | undefined, optimizer: SGD): void {
+  new CheckpointStore(dir).save(checkpointContents(model, state, hidden, optimizer));
+}
+
+/** The parts of a char-LM checkpoint: weights, the carried recurrent state and optimizer tensors, and the state. */
+export function checkpointContents(model: CharLanguageModel, state: TrainState, hidden: LMState | undefined, optimizer: SGD): ArtifactContents {
   const tensors: TensorMap = model.weightsToHost();
   if (hidden) {
     hidden.h.forEach((t, l) => { tensors[`hidden/h/${l}`] = { dtype: 'float32', shape: t.shape.slice(), data: t.dataSync() as Float32Array }; });
@@ -166,12 +180,12 @@ export function saveCheckpoint(dir: string, model: CharLanguageModel, state: Tra
   }
   const opt = optimizer.getState();
   for (const [k, v] of Object.entries(opt.tensors)) tensors[`optimizer/${k}`] = v;
-  saveArtifact(dir, {
+  return {
     config: { ...model.config, checkpoint: CHECKPOINT_FORMAT },
     tensors,
     state: { ...state, optimizer: opt.json } as unknown as Record<string, unknown>,
     files: { [DICTIONARY_FILE]: model.dictionary.serialize() },
-  });
+  };
 }
 
 export interface LoadedCheckpoint {
@@ -186,8 +200,10 @@ export interface LoadedCheckpoint {
  * Reads a checkpoint folder; a truncated or corrupt weights file, a malformed state.json or a dictionary
  * that does not fit the model is a UserError naming the file.
  */
-export function loadCheckpoint(dir: string): LoadedCheckpoint {
-  if (!existsSync(join(dir, 'state.json'))) throw new UserError('not a checkpoint: state.json is missing', { file: dir });
+export function loadCheckpoint(at: string): LoadedCheckpoint {
+  // `at` is the checkpoint as written (a link to its newest complete generation) or a generation folder itself
+  const dir = new CheckpointStore(at).latest() ?? at;
+  if (!existsSync(join(dir, 'state.json'))) throw new UserError('not a checkpoint: state.json is missing', { file: at });
   const a = loadArtifact(dir);
   const source = join(dir, 'model.safetensors');
   const model = (() => {
@@ -221,13 +237,142 @@ function restoreHidden(model: CharLanguageModel, tensors: TensorMap, batch: numb
 }
 
 /**
- * flair's language-model training: truncated BPTT over each training split laid out in `batch` rows,
- * hidden state carried across windows, SGD with a high learning rate and global-norm clipping,
- * validation with annealing on plateau, the best model kept in `outDir`. With `resume`, continues
- * from a checkpoint exactly where it left off.
+ * flair's language-model training as a task of the shared loop: truncated BPTT over each training split laid out
+ * in `batch` rows, hidden state carried across windows, SGD with a high learning rate and global-norm clipping,
+ * validation (each epoch's end, and every `validEveryWindows`) with annealing on plateau, the best model kept in
+ * `outDir`.
+ */
+class CharLMTask implements TrainingTask {
+  readonly unit = 'chars';
+  private train: BatchedStream | undefined;
+  private nW = 0;
+  hidden: LMState | undefined;
+  private windowsSinceValid = 0;
+  private readonly docsCache = new Map<string, string[]>();
+  private totalEstimate = 0;
+  constructor(
+    private readonly model: CharLanguageModel,
+    private readonly corpus: CharCorpus,
+    private readonly o: TrainOptions,
+    readonly optimizer: SGD,
+    readonly rng: Rng,
+    readonly state: TrainState,
+    private readonly valid: BatchedStream,
+    private readonly pool?: GradientWorkers<CharShard>,
+  ) {}
+
+  totalItems(): number { return this.totalEstimate; }
+  itemsDone(): number { return this.state.chars; }
+  steps(): number { return this.state.windowsDone; }
+  finished(): boolean { return this.state.finished || this.state.epoch >= this.o.epochs; }
+
+  private docsOf(f: string): string[] {
+    let d = this.docsCache.get(f);
+    if (!d) { d = readDocuments(f); this.docsCache.set(f, d); }
+    return d;
+  }
+
+  /** the current split's stream: drawn afresh at its first window, redrawn from the saved rng state on resume */
+  private openSplit(): void {
+    const { state, o, model } = this;
+    const forward = model.config.isForwardLm;
+    const file = this.corpus.train[state.order![state.splitPos]];
+    let rng = this.rng;
+    if (state.window === 0) state.splitRngState = this.rng.getState();
+    else { rng = new Rng(); rng.setState(state.splitRngState); }
+    this.train = batchify(documentsToStream(this.docsOf(file), model.dictionary, { forward, rng, caseFlip: o.caseFlip }), o.batch);
+    this.nW = windowCount(this.train, o.seqLen);
+    if (this.nW === 0) throw new UserError(`training split too small: it needs at least ${2 * o.batch} characters for batch ${o.batch}`, { file });
+    if (this.totalEstimate === 0) this.totalEstimate = o.epochs * this.nW * o.seqLen * o.batch * this.corpus.train.length;
+    this.hidden ??= model.zeroState(o.batch);
+  }
+
+  async step(): Promise<StepReport> {
+    const { state, o } = this;
+    if (!state.order) {
+      const ids = this.corpus.train.map((_, i) => i);
+      state.order = state.epoch === 0 ? ids : this.rng.shuffle(ids);
+    }
+    if (!this.train) this.openSplit();
+    const win = getWindow(this.train!, state.window, o.seqLen);
+    const r = this.pool
+      ? await parallelCharTrainStep(this.pool, this.model, this.optimizer, o.clip, win.input, win.target, win.len, o.batch, this.hidden!, this.rng)
+      : trainStep(this.model, this.optimizer, o.clip, win.input, win.target, win.len, o.batch, this.hidden!, this.rng);
+    this.hidden = r.state;
+    state.window++;
+    state.windowsDone++;
+    state.chars += win.len * o.batch;
+    this.windowsSinceValid++;
+    o.afterWindow?.(state.windowsDone);
+    let evaluate: string | undefined;
+    if (o.validEveryWindows && this.windowsSinceValid >= o.validEveryWindows && state.window < this.nW) evaluate = `window ${state.window}/${this.nW}`;
+    if (state.window >= this.nW) {
+      disposeState(this.hidden);
+      this.hidden = undefined;
+      this.train = undefined;
+      state.window = 0;
+      state.splitPos++;
+      if (state.splitPos >= state.order.length) {
+        state.order = null;
+        state.splitPos = 0;
+        evaluate = `epoch ${state.epoch + 1}`;
+      }
+    }
+    return { loss: r.loss, items: win.len * o.batch, evaluate };
+  }
+
+  evaluate(): LoopEvaluation {
+    const ev = evaluate(this.model, this.valid, this.o.seqLen);
+    return { score: ev.loss, metrics: { epoch: this.state.epoch + 1, chars: this.state.chars, loss: ev.loss, perplexity: ev.perplexity, bitsPerChar: ev.bitsPerChar, lr: this.optimizer.lr, evaluation: ev } };
+  }
+
+  afterEvaluate(ev: LoopEvaluation, improved: boolean, label: string): void {
+    const { state, optimizer } = this;
+    this.windowsSinceValid = 0;
+    if (improved) {
+      state.bestValidLoss = ev.score;
+      state.badValidations = 0;
+      const e = ev.metrics.evaluation as Evaluation;
+      if (this.o.outDir) this.model.save(this.o.outDir, { validLoss: e.loss, validBitsPerChar: e.bitsPerChar, chars: state.chars });
+    } else if (++state.badValidations > this.o.patience) {
+      optimizer.lr *= this.o.annealFactor;
+      state.badValidations = 0;
+    }
+    state.lr = optimizer.lr;
+    if (this.o.progressLabel) process.stderr.write(`\n${this.o.progressLabel} ${label}: valid loss ${ev.score.toFixed(4)} bits/char ${(ev.score / Math.LN2).toFixed(4)}${improved ? ' (best)' : ''} lr ${optimizer.lr}\n`);
+    if (label.startsWith('epoch')) state.epoch++;
+  }
+
+  beforeStop(reason: StopReason): string | void {
+    if (reason === 'signal') return;
+    // a spent time budget ends the run like its last epoch: validated, and marked finished (a resume may extend it)
+    this.state.finished = true;
+    if (reason === 'max-time' && this.windowsSinceValid > 0) return 'end (max time)';
+  }
+
+  snapshot(loop: LoopState): ArtifactContents {
+    this.state.rngState = this.rng.getState();
+    this.state.elapsedSec = loop.elapsedSec;
+    this.state.lr = this.optimizer.lr;
+    return checkpointContents(this.model, this.state, this.hidden, this.optimizer);
+  }
+
+  trainInfo(): Record<string, unknown> {
+    return { epoch: this.state.epoch + 1, window: this.state.window, chars: this.state.chars, lr: this.optimizer.lr };
+  }
+
+  dispose(): void {
+    disposeState(this.hidden);
+    this.hidden = undefined;
+  }
+}
+
+/**
+ * flair's language-model training on the shared loop (see CharLMTask). With `resume`, continues from a
+ * checkpoint exactly where it left off; `maxTimeSec` counts the training time of every resumed part.
  */
 export async function trainLanguageModel(model: CharLanguageModel, corpus: CharCorpus, o: TrainOptions, resume?: LoadedCheckpoint): Promise<TrainResult> {
-  const forward = model.config.isForwardLm;
+  if (!(o.epochs >= 1)) throw new UserError(`epochs must be at least 1, got ${o.epochs}`);
   const rng = new Rng(o.seed);
   const fingerprint = fingerprintOf(model, corpus, o);
   let state: TrainState;
@@ -251,123 +396,22 @@ export async function trainLanguageModel(model: CharLanguageModel, corpus: CharC
     state = initialState(o, fingerprint, rng);
   }
   optimizer.lr = state.lr;
-
-  const valid = heldOutStream(corpus.valid, model.dictionary, forward, o.batch);
-  const docsCache = new Map<string, string[]>();
-  const docsOf = (f: string) => { let d = docsCache.get(f); if (!d) { d = readDocuments(f); docsCache.set(f, d); } return d; };
-
-  const t0 = performance.now();
-  const elapsed0 = state.elapsedSec;
-  const now = () => elapsed0 + (performance.now() - t0) / 1000;
-  let lastCkpt = performance.now();
-  let lastValid: Evaluation | undefined;
-  let windowsSinceValid = 0;
-  const charsAtStart = state.chars;
-  const progress = o.progressLabel ? new Progress(o.progressLabel, 0, 'chars') : undefined;
-  let lossSum = 0;
-  let lossN = 0;
-
-  const checkpoint = () => {
-    if (!o.checkpointDir) return;
-    state.rngState = rng.getState();
-    state.elapsedSec = now();
-    state.lr = optimizer.lr;
-    saveCheckpoint(o.checkpointDir, model, state, hidden, optimizer);
-    lastCkpt = performance.now();
-  };
-  const validate = (where: string) => {
-    const ev = evaluate(model, valid, o.seqLen);
-    lastValid = ev;
-    windowsSinceValid = 0;
-    const improved = state.bestValidLoss === null || ev.loss < state.bestValidLoss;
-    if (improved) {
-      state.bestValidLoss = ev.loss;
-      state.badValidations = 0;
-      if (o.outDir) model.save(o.outDir, { validLoss: ev.loss, validBitsPerChar: ev.bitsPerChar, chars: state.chars });
-    } else if (++state.badValidations > o.patience) {
-      optimizer.lr *= o.annealFactor;
-      state.lr = optimizer.lr;
-      state.badValidations = 0;
-    }
-    o.metrics?.write({ event: 'valid', where, epoch: state.epoch + 1, chars: state.chars, loss: ev.loss, perplexity: ev.perplexity, bitsPerChar: ev.bitsPerChar, best: improved, lr: optimizer.lr });
-    if (progress) process.stderr.write(`\n${o.progressLabel} ${where}: valid loss ${ev.loss.toFixed(4)} ppl ${ev.perplexity.toFixed(3)} bits/char ${ev.bitsPerChar.toFixed(4)}${improved ? ' (best)' : ''} lr ${optimizer.lr}\n`);
-    return ev;
-  };
-
-  let stopped: TrainResult['stopped'] = 'finished';
-  outer: while (!state.finished && state.epoch < o.epochs && now() < o.maxTimeSec) {
-    if (!state.order) {
-      const ids = corpus.train.map((_, i) => i);
-      state.order = state.epoch === 0 ? ids : rng.shuffle(ids);
-    }
-    while (state.splitPos < state.order.length) {
-      const file = corpus.train[state.order[state.splitPos]];
-      let stream: Int32Array;
-      if (state.window === 0) {
-        state.splitRngState = rng.getState();
-        stream = documentsToStream(docsOf(file), model.dictionary, { forward, rng, caseFlip: o.caseFlip });
-      } else {
-        const r = new Rng();
-        r.setState(state.splitRngState);
-        stream = documentsToStream(docsOf(file), model.dictionary, { forward, rng: r, caseFlip: o.caseFlip });
-      }
-      const train = batchify(stream, o.batch);
-      const nW = windowCount(train, o.seqLen);
-      if (nW === 0) throw new UserError(`training split too small: it needs at least ${2 * o.batch} characters for batch ${o.batch}`, { file });
-      if (progress && progress.rate() === 0) progress.setTotal(o.epochs * nW * o.seqLen * o.batch * corpus.train.length);
-      if (!hidden) hidden = model.zeroState(o.batch);
-      while (state.window < nW) {
-        const win = getWindow(train, state.window, o.seqLen);
-        const step = trainStep(model, optimizer, o.clip, win.input, win.target, win.len, o.batch, hidden, rng);
-        const lossVal = step.loss;
-        hidden = step.state;
-        if (!Number.isFinite(lossVal)) throw new Error(`training diverged: loss ${lossVal} at window ${state.window} of epoch ${state.epoch + 1}`);
-        lossSum += lossVal;
-        lossN++;
-        state.window++;
-        state.windowsDone++;
-        state.chars += win.len * o.batch;
-        windowsSinceValid++;
-        progress?.tick(win.len * o.batch, `loss ${lossVal.toFixed(3)} lr ${optimizer.lr}${Number.isFinite(o.maxTimeSec) ? ` (max-time left ${formatDuration(o.maxTimeSec - now())})` : ""}`);
-        if (lossN === 50) {
-          o.metrics?.write({ event: 'train', epoch: state.epoch + 1, window: state.window, windows: nW, chars: state.chars, loss: lossSum / lossN, bitsPerChar: lossSum / lossN / Math.LN2, lr: optimizer.lr, charsPerSec: (state.chars - charsAtStart) / ((performance.now() - t0) / 1000) });
-          lossSum = lossN = 0;
-        }
-        o.afterWindow?.(state.windowsDone);
-        if (o.validEveryWindows && windowsSinceValid >= o.validEveryWindows && state.window < nW) validate(`window ${state.window}/${nW}`);
-        const due = (o.checkpointEveryWindows && state.windowsDone % o.checkpointEveryWindows === 0)
-          || (o.checkpointEverySec && performance.now() - lastCkpt > o.checkpointEverySec * 1000);
-        // give SIGINT/SIGTERM handlers a turn
-        await new Promise((res) => setImmediate(res));
-        if (o.shouldStop?.()) {
-          stopped = 'signal';
-          checkpoint();
-          break outer;
-        }
-        if (now() >= o.maxTimeSec) {
-          stopped = 'max-time';
-          break outer;
-        }
-        if (due) checkpoint();
-      }
-      disposeState(hidden);
-      hidden = undefined;
-      state.window = 0;
-      state.splitPos++;
-    }
-    state.order = null;
-    state.splitPos = 0;
-    validate(`epoch ${state.epoch + 1}`);
-    state.epoch++;
-    checkpoint();
+  const valid = heldOutStream(corpus.valid, model.dictionary, model.config.isForwardLm, o.batch);
+  const pool = (o.workers ?? 1) > 1 ? await startCharLMGradientWorkers(model, { workers: o.workers! }) : undefined;
+  const task = new CharLMTask(model, corpus, o, optimizer, rng, state, valid, pool);
+  task.hidden = hidden;
+  const resumed: LoopState = { elapsedSec: state.elapsedSec, best: state.bestValidLoss, bestLabel: null, evaluations: 0 };
+  try {
+    const r = await runLoop(task, {
+      label: o.progressLabel ?? 'char LM', quiet: !o.progressLabel, metrics: o.metrics, runId: o.runId,
+      checkpoints: o.checkpointDir ? new CheckpointStore(o.checkpointDir) : undefined,
+      checkpointEverySteps: o.checkpointEveryWindows, checkpointEverySec: o.checkpointEverySec,
+      maxTimeSec: Number.isFinite(o.maxTimeSec) ? o.maxTimeSec : 0, higherIsBetter: false, resumed, metricsEvery: 50, shouldStop: o.shouldStop,
+    });
+    const lastValid = r.lastEval?.metrics.evaluation as Evaluation | undefined;
+    return { stopped: r.stopped === 'max-steps' ? 'max-time' : r.stopped, signal: r.signal, state, lastValid, charsPerSec: r.rate };
+  } finally {
+    await pool?.close();
+    task.dispose();
   }
-  if (stopped !== 'signal') {
-    if (stopped === 'max-time' && windowsSinceValid > 0) validate('end (max time)');
-    state.finished = true;
-    checkpoint();
-  }
-  disposeState(hidden);
-  progress?.end();
-  const secs = (performance.now() - t0) / 1000;
-  return { stopped, state, lastValid, charsPerSec: secs > 0 ? (state.chars - charsAtStart) / secs : 0 };
 }

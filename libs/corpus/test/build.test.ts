@@ -19,7 +19,7 @@ before(() => {
   guard = loadEvaluationGuard();
   chemprotTest = loadDataset('chemprot', { split: 'test' });
   for (const i of [...chemprotTest, ...loadDataset('ddi', { split: 'test' })]) evalKeys.add(sentenceKey(i.tokens.join(' ')));
-  for (let f = 0; f < 10; f++) for (const i of loadDataset('aimed', { split: 'test', fold: f })) evalKeys.add(sentenceKey(i.tokens.join(' ')));
+  for (let f = 1; f <= 10; f++) for (const i of loadDataset('aimed', { split: 'test', fold: f })) evalKeys.add(sentenceKey(i.tokens.join(' ')));
 });
 
 function lines(file: string): string[] {

@@ -7,3 +7,5 @@ export * from './data.ts';
 export * from './hdf5.ts';
 export * from './train.ts';
 export * from './scalar-mix.ts';
+export * from './parallel.ts';
+export * from './pretrain.ts';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng, UserError, loadArtifact, saveArtifact, hostToTensor, takeTensor, type TensorMap } from '@biore/runtime';
+import { CheckpointStore, Rng, UserError, loadArtifact, saveArtifact, hostToTensor, takeTensor, type ArtifactContents, type TensorMap } from '@biore/runtime';
 import { Adagrad, clipByGlobalNorm } from '@biore/nn';
 import { BidirectionalLM } from './model.ts';
 import { bilmLoss, LogUniformSampler } from './loss.ts';
@@ -117,22 +117,28 @@ export class BilmTrainer {
     return { step: p.step, epoch: p.epoch, loss, tokens: count, gradNorm: clipped.norm };
   }
 
-  /** Saves weights, optimizer slots, position and RNG to a checkpoint folder (atomically). */
+  /** Saves weights, optimizer slots, position and RNG as a new checkpoint generation at `dir` (see CheckpointStore). */
   saveCheckpoint(dir: string, extraFiles: Record<string, string> = {}): void {
+    new CheckpointStore(dir).save(this.snapshot(extraFiles));
+  }
+
+  /** The parts of a checkpoint: weights, optimizer slots, position and RNG, the vocabulary. */
+  snapshot(extraFiles: Record<string, string> = {}): ArtifactContents {
     const tensors: TensorMap = {};
     for (const [k, v] of Object.entries(this.model.variables())) tensors[k] = { dtype: 'float32', shape: v.shape.slice(), data: v.dataSync() as Float32Array };
     const opt = this.optimizer.getState();
     for (const [k, t] of Object.entries(opt.tensors)) tensors[`optimizer/${k}`] = t;
-    saveArtifact(dir, {
+    return {
       config: { format: 'biore-elmo-checkpoint', options: this.options, settings: this.settings, vocabSize: this.vocab.size },
       tensors,
       state: { position: this.position, optimizer: opt.json },
       files: { 'vocab.txt': this.vocab.toText(), ...extraFiles },
-    });
+    };
   }
 
   /** Restores a checkpoint written by saveCheckpoint into this trainer (same options and vocabulary). */
-  restore(dir: string): void {
+  restore(at: string): void {
+    const dir = new CheckpointStore(at).latest() ?? at;
     const a = loadArtifact(dir);
     const file = join(dir, 'model.safetensors');
     if (!a.state) throw new UserError('checkpoint has no state.json', { file: dir });

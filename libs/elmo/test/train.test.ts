@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, initBackend } from '@biore/runtime';
+import { Rng, ensureStrace, initBackend, killAtRename, traceRenames } from '@biore/runtime';
 import { numericalGradientCheck } from '@biore/nn';
 import { BidirectionalLM, BilmTrainer, bilmLoss, evaluateBilm, loadBilm, makeBatch, saveBilm, ScalarMix, unigramPerplexity } from '../src/index.ts';
 import { tinyCorpus, tinyOptions } from './fixtures/tiny.ts';
@@ -127,4 +127,21 @@ test('a run killed with SIGKILL and resumed from its checkpoint ends with the sa
   const sb = JSON.parse(readFileSync(join(broken, 'final', 'state.json'), 'utf8'));
   assert.deepEqual({ ...sb.position, seconds: 0 }, { ...sa.position, seconds: 0 });
   assert.equal(sa.position.epoch, 1);
+});
+
+test('a SIGKILL between the two renames of a checkpoint leaves a complete one: the resumed run ends bit-identical', { skip: !ensureStrace() && 'strace is not installed and apt-get cannot install it (not root)' }, () => {
+  const unbroken = mkdtempSync(join(tmpdir(), 'elmo-ren-unbroken-'));
+  const broken = mkdtempSync(join(tmpdir(), 'elmo-ren-broken-'));
+  const args = (dir: string) => ['--import', 'tsx', join(here, 'fixtures', 'train-child.ts'), dir, '13'];
+  const traced = traceRenames(process.execPath, args(unbroken));
+  assert.equal(traced.run.status, 0, traced.run.stderr);
+  // each checkpoint lands as a generation, then the `checkpoint` link moves onto it: kill at the 4th link move
+  const links = traced.renames.map(([, to], i) => ({ to, i })).filter((x) => x.to === join(unbroken, 'checkpoint'));
+  assert.ok(links.length >= 5, `${links.length} checkpoints`);
+  const killed = killAtRename(process.execPath, args(broken), links[3].i + 1);
+  assert.equal(killed.signal ?? (killed.status === 137 ? 'SIGKILL' : killed.status), 'SIGKILL', killed.stderr);
+  assert.equal(JSON.parse(readFileSync(join(broken, 'checkpoint', 'state.json'), 'utf8')).position.step, 6, 'the link still names step 6');
+  const resumed = child(broken, 13);
+  assert.equal(resumed.status, 0, resumed.stderr);
+  assert.ok(readFileSync(join(unbroken, 'final', 'model.safetensors')).equals(readFileSync(join(broken, 'final', 'model.safetensors'))), 'resumed from step 8, the newest complete generation, to the same weights');
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { UserError } from '@biore/runtime';
+import { UserError, artifactDir } from '@biore/runtime';
 import { loadBertAny, type BertModel } from '@biore/bert';
 import type { SubwordTokenizer } from '@biore/text';
 import { registerEmbedderType, maxLength, type Embedder, type EmbedderSpec } from './embedder.ts';
@@ -78,4 +78,4 @@ registerEmbedderType('bert', async (spec) => {
   if (typeof spec.path !== 'string') throw new UserError("a 'bert' embedding spec needs 'path': a BERT folder (config.json, vocab.txt, model.safetensors)");
   const { model, tokenizer } = await loadBertAny(spec.path);
   return new BertEmbedder(model, tokenizer, spec.path, { layers: spec.layers as BertEmbedderOptions['layers'], pooling: spec.pooling as BertEmbedderOptions['pooling'], maxLength: spec.maxLength as number | undefined });
-});
+}, { defaultPath: () => artifactDir('bert'), buildHint: 'nx run re-bert:pretrain, or a Hugging Face BERT folder' });

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError, artifactDir } from '@biore/runtime';
-import { CharLanguageModel, disposeState } from '@biore/charlm';
+import { CharLanguageModel, disposeState, isFlairLanguageModelPath, loadFlairLanguageModel } from '@biore/charlm';
 import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedder.ts';
 import { SentenceCache } from './sentence-cache.ts';
 
@@ -72,8 +73,9 @@ export class CharLMEmbedder implements Embedder {
     this.cache = SentenceCache.fromMB(opts.cacheMB ?? 4096);
   }
 
+  /** Each LM from one of our LM folders or from a flair LM file (`.pt`, as FlairEmbeddings loads it). */
   static load(forwardDir = artifactDir('cse-lm/forward'), backwardDir = artifactDir('cse-lm/backward'), opts: Omit<CharLMEmbedderOptions, 'forwardDir' | 'backwardDir'> = {}): CharLMEmbedder {
-    return new CharLMEmbedder(CharLanguageModel.load(forwardDir), CharLanguageModel.load(backwardDir), { ...opts, forwardDir, backwardDir });
+    return new CharLMEmbedder(loadCharLM(forwardDir), loadCharLM(backwardDir), { ...opts, forwardDir, backwardDir });
   }
 
   /**
@@ -189,14 +191,52 @@ export class CharLMEmbedder implements Embedder {
   }
 }
 
+/** One character LM: a flair `.pt` file, or one of our LM folders (config.json, model.safetensors, dictionary.json). */
+export function loadCharLM(path: string): CharLanguageModel {
+  if (existsSync(path) && statSync(path).isFile()) {
+    if (!isFlairLanguageModelPath(path)) throw new UserError('expected a character LM folder or a flair LM file (.pt)', { file: path });
+    return loadFlairLanguageModel(path);
+  }
+  return CharLanguageModel.load(path);
+}
+
+/**
+ * The forward and backward LM of a CSE folder: `forward/` and `backward/` (what cse-lm:pretrain writes), or
+ * else the folder's two flair `.pt` files (flair's published pair, e.g. pubmed-forward.pt + pubmed-backward.pt),
+ * told apart by the `is_forward_lm` each file holds.
+ */
+export function cseLanguageModelPaths(dir: string): { forward: string; backward: string; models?: [CharLanguageModel, CharLanguageModel] } {
+  if (existsSync(join(dir, 'forward')) || existsSync(join(dir, 'backward')) || !existsSync(dir) || !statSync(dir).isDirectory()) {
+    return { forward: join(dir, 'forward'), backward: join(dir, 'backward') };
+  }
+  const pts = readdirSync(dir).filter(isFlairLanguageModelPath).sort();
+  if (pts.length !== 2) {
+    throw new UserError(`a CSE folder holds forward/ and backward/ LM folders, or two flair LM files (.pt); found ${pts.length} .pt file(s)`, { file: dir });
+  }
+  const models = pts.map((f) => loadFlairLanguageModel(join(dir, f)));
+  const fw = models.findIndex((m) => m.config.isForwardLm);
+  const bw = models.findIndex((m) => !m.config.isForwardLm);
+  if (fw < 0 || bw < 0) {
+    for (const m of models) m.dispose();
+    throw new UserError(`the two flair LM files ${pts.join(' and ')} are both ${fw < 0 ? 'backward' : 'forward'} LMs; CSE needs one of each`, { file: dir });
+  }
+  return { forward: join(dir, pts[fw]), backward: join(dir, pts[bw]), models: [models[fw], models[bw]] };
+}
+
 /**
  * Spec: `{ type: 'cse', path }` with the LMs in `path/forward` and `path/backward` (what cse-lm:pretrain
- * writes under artifacts/cse-lm), or `{ type: 'cse', forward, backward }` naming each folder; neither
- * given means artifacts/cse-lm.
+ * writes under artifacts/cse-lm) or a folder holding flair's two `.pt` LM files, or `{ type: 'cse', forward,
+ * backward }` naming each LM (folder or flair `.pt` file); neither given means artifacts/cse-lm.
  */
 registerEmbedderType('cse', (spec) => {
   const str = (k: string) => (typeof spec[k] === 'string' ? (spec[k] as string) : undefined);
   const num = (k: string) => (typeof spec[k] === 'number' ? (spec[k] as number) : undefined);
-  const root = str('path') ?? artifactDir('cse-lm');
-  return CharLMEmbedder.load(str('forward') ?? join(root, 'forward'), str('backward') ?? join(root, 'backward'), { charsPerChunk: num('charsPerChunk'), batchSize: num('batchSize'), cacheMB: num('cacheMB') });
-});
+  const opts = { charsPerChunk: num('charsPerChunk'), batchSize: num('batchSize'), cacheMB: num('cacheMB') };
+  if (str('forward') || str('backward') || !str('path')) {
+    const root = str('path') ?? artifactDir('cse-lm');
+    return CharLMEmbedder.load(str('forward') ?? join(root, 'forward'), str('backward') ?? join(root, 'backward'), opts);
+  }
+  const found = cseLanguageModelPaths(str('path')!);
+  if (found.models) return new CharLMEmbedder(found.models[0], found.models[1], { ...opts, forwardDir: found.forward, backwardDir: found.backward });
+  return CharLMEmbedder.load(found.forward, found.backward, opts);
+}, { defaultPath: () => artifactDir('cse-lm'), buildHint: 'nx run cse-lm:pretrain' });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { UserError } from '@biore/runtime';
+import { UserError, artifactDir } from '@biore/runtime';
 import { BidirectionalLM, ScalarMix, loadBilm, loadBilmHdf5 } from '@biore/elmo';
 import { SentenceCache } from './sentence-cache.ts';
 import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedder.ts';
@@ -130,4 +130,6 @@ export class ElmoEmbedder implements Embedder {
   }
 }
 
-registerEmbedderType('elmo', (spec) => ElmoEmbedder.load(spec));
+registerEmbedderType('elmo', (spec) => ElmoEmbedder.load(spec), {
+  defaultPath: () => artifactDir('elmo-lm'), buildHint: 'nx run elmo-lm:pretrain, or a bilm-tf folder with options.json + weights.hdf5',
+});

@@ -37,11 +37,32 @@ export interface Embedder {
 
 export type EmbedderFactory = (spec: EmbedderSpec) => Promise<Embedder> | Embedder;
 
+/** What a registered type says about itself: where its artifact is by default, and how to build one. */
+export interface EmbedderTypeInfo {
+  /** the artifact folder the pre-training app writes by default */
+  defaultPath?: () => string;
+  /** the command that builds that artifact */
+  buildHint?: string;
+  /** options a spec of this type gets unless it says otherwise */
+  defaults?: Record<string, unknown>;
+}
+
 const factories = new Map<string, EmbedderFactory>();
+const infos = new Map<string, EmbedderTypeInfo>();
 
 /** Each adapter registers its type once; `loadEmbedder` then rebuilds any spec without a switch on types. */
-export function registerEmbedderType(type: string, factory: EmbedderFactory): void {
+export function registerEmbedderType(type: string, factory: EmbedderFactory, info: EmbedderTypeInfo = {}): void {
   factories.set(type, factory);
+  infos.set(type, info);
+}
+
+export function embedderTypeInfo(type: string): EmbedderTypeInfo | undefined {
+  return infos.get(type);
+}
+
+/** The registered types that have a default artifact (the members `--embeddings a+b` may name). */
+export function memberTypes(): string[] {
+  return [...infos.entries()].filter(([, i]) => i.defaultPath).map(([t]) => t);
 }
 
 export async function loadEmbedder(spec: EmbedderSpec): Promise<Embedder> {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng, UserError } from '@biore/runtime';
+import { Rng, UserError, artifactDir } from '@biore/runtime';
 import { readGloveArtifact } from '@biore/glove';
 import { registerEmbedderType, type Embedder, type EmbedderSpec } from './embedder.ts';
 
@@ -156,4 +156,6 @@ export class GloveEmbedder implements Embedder {
   }
 }
 
-registerEmbedderType('glove', (spec) => GloveEmbedder.load(spec.path as string, { oov: spec.oov as GloveOovPolicy | undefined, trainable: spec.trainable === true }));
+registerEmbedderType('glove', (spec) => GloveEmbedder.load(spec.path as string, { oov: spec.oov as GloveOovPolicy | undefined, trainable: spec.trainable === true }), {
+  defaultPath: () => artifactDir('glove'), buildHint: 'nx run glove:build, or nx run glove:import --txt vectors.txt',
+});

@@ -1,8 +1,19 @@
 import { Progress } from '@biore/runtime';
 
 /**
+ * The one memory budget of all frozen-encoder caches in a process (CSE and ELMo share it, rather than each
+ * reserving its own): `BIORE_CACHE_MB` or 4096 MB. A cache may also have a smaller limit of its own.
+ */
+export const frozenCacheBudget = {
+  limitFloats: (Number(process.env.BIORE_CACHE_MB ?? 4096) * 2 ** 20) / 4,
+  usedFloats: 0,
+  setMB(mb: number): void { this.limitFloats = (mb * 2 ** 20) / 4; },
+};
+
+/**
  * Host-side vectors of sentences under a frozen encoder (CSE's LMs, a fixed ELMo): a sentence seen again, as in
- * every epoch of RE training, skips the encoder. Bounded by a number of floats; the oldest entries go first.
+ * every epoch of RE training, skips the encoder. Bounded by a number of floats, its own and the process-wide
+ * `frozenCacheBudget`; the oldest entries go first.
  * Exact only because the encoders' outputs do not depend on which other sentences share a batch.
  */
 export class SentenceCache {
@@ -10,6 +21,11 @@ export class SentenceCache {
   private floats = 0;
 
   constructor(private readonly limitFloats: number) {}
+
+  /** room left for this cache: its own limit and what the shared budget has left */
+  private room(): number {
+    return Math.min(this.limitFloats - this.floats, frozenCacheBudget.limitFloats - frozenCacheBudget.usedFloats);
+  }
 
   /** one key a sentence: its tokens joined by a character no token holds */
   private static key(s: readonly string[]): string {
@@ -81,20 +97,23 @@ export class SentenceCache {
 
   /** Stores an entry; when `evict`, the oldest go to make room, else a full cache refuses it (returns false). */
   private remember(key: string, v: Float32Array, evict = true): boolean {
-    if (v.length > this.limitFloats) return false;
-    if (!evict && this.floats + v.length > this.limitFloats) return false;
+    if (v.length > Math.min(this.limitFloats, frozenCacheBudget.limitFloats)) return false;
+    if (!evict && v.length > this.room()) return false;
     this.map.set(key, v);
     this.floats += v.length;
+    frozenCacheBudget.usedFloats += v.length;
     for (const [k, old] of this.map) {
-      if (this.floats <= this.limitFloats) break;
+      if (this.room() >= 0 || k === key) break;
       this.map.delete(k);
       this.floats -= old.length;
+      frozenCacheBudget.usedFloats -= old.length;
     }
     return true;
   }
 
   clear(): void {
     this.map.clear();
+    frozenCacheBudget.usedFloats -= this.floats;
     this.floats = 0;
   }
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng, UserError, initBackend } from '@biore/runtime';
-import { CharDictionary, CharLanguageModel, charLMConfig, countChars } from '@biore/charlm';
+import { CharDictionary, CharLanguageModel, charLMConfig, countChars, saveFlairLanguageModel } from '@biore/charlm';
 import { CharLMEmbedder, END_MARKER, START_MARKER, loadEmbedder, tokenOffsets } from '../src/index.ts';
 
 const dict = CharDictionary.fromCounts(countChars('The protein binds (IL-2), 𝛼-helix β-cells; a dog bit a man.\n xyz'));
@@ -148,4 +148,30 @@ test('saved LMs load through the embedder registry as type "cse"; a forward LM i
   assert.throws(() => new CharLMEmbedder(f, f), UserError);
   tf.dispose([x, y]);
   [e, again, direct].forEach((m) => m.dispose());
+});
+
+test("flair's published LM pair loads as --cse DIR (two .pt files, told apart by is_forward_lm) and gives the same vectors as the LMs themselves", async () => {
+  await initBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'cse-flair-'));
+  const [f, b] = [lm(true, 11), lm(false, 12)];
+  // names that sort backward first: the direction comes from the files, not their names
+  saveFlairLanguageModel(join(dir, 'a-lm.pt'), b);
+  saveFlairLanguageModel(join(dir, 'b-lm.pt'), f);
+  const e = await loadEmbedder({ type: 'cse', path: dir });
+  const direct = new CharLMEmbedder(f, b, { cacheMB: 0 });
+  const s = [['Aspirin', 'inhibits', 'COX-2', '.'], ['β-cells']];
+  const [x, y] = [e.embed(s), direct.embed(s)];
+  assert.ok(close(x.dataSync(), y.dataSync(), 1e-6));
+  assert.deepEqual(e.describe(), { type: 'cse', forward: join(dir, 'b-lm.pt'), backward: join(dir, 'a-lm.pt'), charsPerChunk: 512, batchSize: 32 });
+  // each file named on its own, as a JSON spec would
+  const named = await loadEmbedder({ type: 'cse', forward: join(dir, 'b-lm.pt'), backward: join(dir, 'a-lm.pt') });
+  const z = named.embed(s);
+  assert.ok(close(z.dataSync(), y.dataSync(), 1e-6));
+  // two forward LMs are refused with the folder named
+  const two = mkdtempSync(join(tmpdir(), 'cse-flair-fw-'));
+  saveFlairLanguageModel(join(two, 'x.pt'), f);
+  saveFlairLanguageModel(join(two, 'y.pt'), f);
+  await assert.rejects(async () => loadEmbedder({ type: 'cse', path: two }), (err: unknown) => err instanceof UserError && /both forward LMs; CSE needs one of each/.test(err.message) && err.message.startsWith(two));
+  tf.dispose([x, y, z]);
+  [e, named, direct].forEach((m) => m.dispose());
 });

@@ -1,2 +1,3 @@
 export * from './relations.ts';
 export * from './folds.ts';
+export * from './cross-validation.ts';

@@ -6,3 +6,4 @@ export * from './lstm.ts';
 export * from './attention.ts';
 export * from './optim.ts';
 export * from './gradcheck.ts';
+export * from './data-parallel.ts';

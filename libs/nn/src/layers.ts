@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@biore/runtime';
 import { constantVariable, glorotLimit, normalVariable, uniformVariable } from './init.ts';
 import { affine, linear } from './matmul.ts';
+import { dropoutRowsInScope, dropoutRowsMask } from './data-parallel.ts';
 
 export type Activation = 'tanh' | 'relu' | 'gelu' | 'sigmoid' | 'linear';
 
@@ -93,8 +94,11 @@ export function lengthMask(lengths: number[], T: number): tf.Tensor2D {
 export function dropout(x: tf.Tensor, rate: number, rng: Rng, training: boolean): tf.Tensor {
   if (!training || rate <= 0) return x;
   if (rate >= 1) throw new Error(`dropout rate ${rate} must be below 1`);
-  const n = x.size;
   const keep = 1 - rate;
+  // a shard of a batch split over workers (data-parallel.ts): the whole batch's mask, this shard's rows
+  const rows = dropoutRowsInScope();
+  if (rows) return tf.tidy(() => tf.mul(x, tf.tensor(dropoutRowsMask(x.shape, keep, rng, rows), x.shape, 'float32')));
+  const n = x.size;
   const m = new Float32Array(n);
   for (let i = 0; i < n; i++) m[i] = rng.next() < keep ? 1 / keep : 0;
   return tf.tidy(() => tf.mul(x, tf.tensor(m, x.shape, 'float32')));

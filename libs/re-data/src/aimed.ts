@@ -66,8 +66,10 @@ export function parseAimedFile(path: string): RelationInstance[] {
 }
 
 export function loadAimed(aimedDir: string, split: string, fold: number | undefined): RelationInstance[] {
-  const k = checkFold(fold, AIMED_FOLDS, 'aimed');
-  if (!Number.isInteger(k) || k < 0 || k >= AIMED_FOLDS) throw new UserError(`aimed folds are 0..${AIMED_FOLDS - 1}, got ${k}`);
+  // folds are numbered 1..10 as GAD's; fold k tests on the file test_{k-1}.json
+  const n = checkFold(fold, AIMED_FOLDS, 'aimed');
+  if (!Number.isInteger(n) || n < 1 || n > AIMED_FOLDS) throw new UserError(`aimed folds are 1..${AIMED_FOLDS}, got ${n}`);
+  const k = n - 1;
   requireDir(aimedDir, 'aimed');
   const file = (i: number) => join(aimedDir, `test_${i}.json`);
   if (split === 'test') return parseAimedFile(file(k));

@@ -9,7 +9,7 @@ import { loadAimed } from './aimed.ts';
 export interface LoadOptions {
   /** 'train' | 'dev' | 'test' (ddi also 'train-full'). */
   split: string;
-  /** Cross-validation fold: gad 1..10, aimed 0..9. */
+  /** Cross-validation fold: 1..10 for both gad and aimed. */
   fold?: number;
   /** The --data flag: a data root holding chemprot/, ddi/, gad/, aimed/. */
   dataFlag?: string;

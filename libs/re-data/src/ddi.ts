@@ -111,30 +111,57 @@ export function parseDdiDocument(xml: string, file: string): { docId: string; in
 export interface DdiCorpus {
   train: { docId: string; instances: RelationInstance[] }[];
   test: { docId: string; instances: RelationInstance[] }[];
+  /** one line per zip member skipped (a '..' or absolute path, or a name the zip holds twice) */
+  warnings: string[];
+}
+
+/** A member name that could point outside the corpus folder: absolute, a drive letter, backslashes or a '..' step. */
+function unsafeMemberName(name: string): boolean {
+  return name.startsWith('/') || /^[A-Za-z]:/.test(name) || name.includes('\\') || name.split('/').includes('..');
 }
 
 // in-process memo of the parsed zip (path, size and mtime), so train/dev/test loads parse it once
 let memo: { key: string; corpus: DdiCorpus } | undefined;
 
-/** Reads both official parts of the corpus from `<ddiDir>/DDICorpus-2013.zip`. */
-export function readDdiZip(ddiDir: string): DdiCorpus {
+/**
+ * Reads both official parts of the corpus from `<ddiDir>/DDICorpus-2013.zip`. Members with a '..' or absolute
+ * path, and names the zip holds more than once, are skipped with a one-line warning each (stderr, unless
+ * `onWarning` is given) instead of becoming documents.
+ */
+export function readDdiZip(ddiDir: string, onWarning: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): DdiCorpus {
   const zipPath = join(ddiDir, ZIP);
   if (!existsSync(zipPath)) throw new UserError(`DDI zip ${ZIP} not found`, { file: zipPath });
   const st = statSync(zipPath);
   const key = `${zipPath}\t${st.size}\t${st.mtimeMs}`;
   if (memo?.key === key) return memo.corpus;
   let files: Record<string, Uint8Array>;
+  const seen = new Map<string, number>();
+  const warnings: string[] = [];
   try {
-    files = unzipSync(readFileSync(zipPath), { filter: (f) => f.name.endsWith('.xml') && (f.name.startsWith(TEST_DIR) || TRAIN_DIRS.some((d) => f.name.startsWith(d))) });
+    files = unzipSync(readFileSync(zipPath), {
+      filter: (f) => {
+        if (unsafeMemberName(f.name)) {
+          warnings.push(`warning: ${zipPath}: member ${JSON.stringify(f.name)} has a '..' or absolute path; skipped`);
+          return false;
+        }
+        seen.set(f.name, (seen.get(f.name) ?? 0) + 1);
+        return f.name.endsWith('.xml') && (f.name.startsWith(TEST_DIR) || TRAIN_DIRS.some((d) => f.name.startsWith(d)));
+      },
+    });
   } catch (e) {
     throw new UserError(`not a readable zip (${(e as Error).message})`, { file: zipPath });
   }
-  const out: DdiCorpus = { train: [], test: [] };
+  const out: DdiCorpus = { train: [], test: [], warnings };
   for (const name of Object.keys(files).sort()) {
     if (name.split('/').pop()!.startsWith('.')) continue;
+    if ((seen.get(name) ?? 0) > 1) {
+      warnings.push(`warning: ${zipPath}: member ${JSON.stringify(name)} appears ${seen.get(name)} times; all copies skipped`);
+      continue;
+    }
     const doc = parseDdiDocument(strFromU8(files[name]), `${zipPath}:${name}`);
     (name.startsWith(TEST_DIR) ? out.test : out.train).push(doc);
   }
+  for (const w of warnings) onWarning(w);
   if (out.train.length === 0 || out.test.length === 0) throw new UserError(`expected ${TRAIN_DIRS.join(', ')} and '${TEST_DIR}' inside the zip`, { file: zipPath });
   memo = { key, corpus: out };
   return out;

@@ -31,7 +31,7 @@ export function tokenizeWithPlaceholders(sentence: string): { tokens: string[]; 
 }
 
 export function checkFold(fold: number | undefined, folds: number, name: string): number {
-  if (fold === undefined) throw new UserError(`${name} needs a fold (1..${folds} for gad, 0..${folds - 1} for aimed): pass --fold`);
+  if (fold === undefined) throw new UserError(`${name} needs a fold (1..${folds}): pass --fold`);
   return fold;
 }
 

@@ -9,3 +9,4 @@ export { loadGad, tokenizeWithPlaceholders, GAD_FOLDS } from './gad.ts';
 export { loadAimed, parseAimedFile, AIMED_FOLDS } from './aimed.ts';
 export { tokenizeWithBoundaries } from './spans.ts';
 export * from './experiment.ts';
+export * from './pubtator.ts';

@@ -34,7 +34,7 @@ export interface DatasetInfo {
   indicators: EntityIndicator[];
   /** Split names loadDataset accepts. */
   splits: string[];
-  /** Cross-validation fold ids (gad: 1..10 like its folders, aimed: 0..9 like its files), else undefined. */
+  /** Cross-validation fold ids, 1..10 for both gad and aimed (aimed's fold k tests on its file test_{k-1}.json), else undefined. */
   folds?: number[];
 }
 
@@ -56,7 +56,7 @@ const INFO: Record<DatasetName, DatasetInfo> = {
   },
   aimed: {
     name: 'aimed', labels: ['negative', 'positive'], negativeLabel: 'negative', positiveLabels: ['positive'],
-    indicators: ['tags', 'replacement'], splits: ['train', 'test'], folds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    indicators: ['tags', 'replacement'], splits: ['train', 'test'], folds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
   },
 };
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { zipSync, strToU8 } from 'fflate';
+import { Zip, ZipPassThrough, zipSync, strToU8 } from 'fflate';
 import { findData, UserError } from '@biore/runtime';
 import { loadDataset, readDdiZip, parseDdiDocument, ddiDevDocuments } from '../src/index.ts';
 import { tmpRoot } from './helpers.ts';
@@ -77,4 +77,34 @@ test('DDI bad input: offsets outside the sentence, malformed offsets, unknown la
     'DDICorpus/Test/Test for DDI Extraction task/DrugBank/b.xml': strToU8(doc('abcd efg', ents, '')),
   }));
   assert.throws(() => loadDataset('ddi', { split: 'test', dataFlag: zipRoot }), isUserErr(/DDICorpus-2013\.zip:DDICorpus\/Train\/DrugBank\/a\.xml, record p0: pair attribute ddi must be/));
+});
+
+test("DDI zip members with '..' or absolute paths, or a name held twice, are skipped with one warning line each, not read as training documents", () => {
+  const ents = '<entity id="e0" charOffset="0-3" type="drug" text="abcd"/><entity id="e1" charOffset="5-7" type="drug" text="efg"/>';
+  const member = (id: string) => strToU8(doc('abcd efg', ents, `<pair id="${id}.p0" e1="e0" e2="e1" ddi="true" type="effect"/>`).replace('id="D1"', `id="${id}"`));
+  // fflate's streaming Zip writes what the object form cannot: the same name twice
+  const chunks: Uint8Array[] = [];
+  const z = new Zip((err, data) => { if (err) throw err; chunks.push(data); });
+  const add = (name: string, data: Uint8Array) => { const f = new ZipPassThrough(name); z.add(f); f.push(data, true); };
+  add('DDICorpus/Train/DrugBank/good.xml', member('good'));
+  add('DDICorpus/Train/DrugBank/../../Train/MedLine/climb.xml', member('climb'));
+  add('/DDICorpus/Train/DrugBank/abs.xml', member('abs'));
+  add('DDICorpus/Train/MedLine/..\\..\\win.xml', member('win'));
+  add('DDICorpus/Train/DrugBank/twice.xml', member('twice1'));
+  add('DDICorpus/Train/DrugBank/twice.xml', member('twice2'));
+  add('DDICorpus/Test/Test for DDI Extraction task/DrugBank/t.xml', member('test'));
+  z.end();
+  const root = tmpRoot({ 'ddi/README': '' });
+  const zipPath = join(root, 'ddi', 'DDICorpus-2013.zip');
+  writeFileSync(zipPath, Buffer.concat(chunks));
+  const heard: string[] = [];
+  const c = readDdiZip(join(root, 'ddi'), (l) => heard.push(l));
+  assert.deepEqual(c.train.map((d) => d.docId), ['good']);
+  assert.deepEqual(c.test.map((d) => d.docId), ['test']);
+  assert.equal(heard.length, 4);
+  assert.deepEqual(c.warnings, heard);
+  assert.ok(heard.every((l) => l.startsWith(`warning: ${zipPath}: member `) && !l.includes('\n')));
+  for (const name of ['climb.xml', '/DDICorpus/Train/DrugBank/abs.xml', 'win.xml']) assert.ok(heard.some((l) => l.includes(name) && /'\.\.' or absolute path; skipped/.test(l)), name);
+  assert.ok(heard.some((l) => /"DDICorpus\/Train\/DrugBank\/twice\.xml" appears 2 times; all copies skipped/.test(l)));
+  assert.deepEqual(loadDataset('ddi', { split: 'train-full', dataFlag: root }).map((i) => i.id), ['good.p0']);
 });

@@ -46,7 +46,7 @@ test('GAD bad input: missing fold, wrong column count, unknown label, missing pl
   assert.throws(load(5), isUserErr(/gad fold 5 folder not found/));
 });
 
-test('AIMed: 220 documents, 22 a fold, 1,000 positive and 4,834 negative pairs; training is the other nine folds', () => {
+test('AIMed: folds 1..10 (as GAD), 220 documents, 22 a fold, 1,000 positive and 4,834 negative pairs; training is the other nine folds', () => {
   const info = datasetInfo('aimed');
   const all = info.folds!.map((k) => loadDataset('aimed', { split: 'test', fold: k }));
   const docs = all.map((f) => new Set(f.map((i) => i.docId)));
@@ -56,8 +56,8 @@ test('AIMed: 220 documents, 22 a fold, 1,000 positive and 4,834 negative pairs; 
   assert.equal(flat.filter((i) => i.label === 'positive').length, 1000);
   assert.equal(flat.filter((i) => i.label === 'negative').length, 4834);
   const train3 = loadDataset('aimed', { split: 'train', fold: 3 });
-  assert.equal(train3.length, flat.length - all[3].length);
-  assert.ok(train3.every((i) => !docs[3].has(i.docId)), 'fold 3 training shares no document with its test');
+  assert.equal(train3.length, flat.length - all[2].length, 'folds are numbered 1..10: fold 3 is the third');
+  assert.ok(train3.every((i) => !docs[2].has(i.docId)), 'fold 3 training shares no document with its test');
   for (const i of flat) for (const e of [i.e1, i.e2]) assert.equal(i.tokens.slice(e.start, e.end).join(''), e.text.replace(/\s+/g, ''), i.id);
 });
 
@@ -77,5 +77,5 @@ test('AIMed bad input: malformed JSON line, ranges outside the text, unknown lab
   assert.throws(() => parseAimedFile(join(root, 'a/json.json')), isUserErr(/json\.json, record line 2: malformed JSON/));
   assert.throws(() => parseAimedFile(join(root, 'a/range.json')), isUserErr(/range\.json, record line 1: entity_2_idx range \[10,60\] lies outside the sentence text/));
   assert.throws(() => parseAimedFile(join(root, 'a/label.json')), isUserErr(/label\.json, record line 1: unknown label "maybe"/));
-  assert.throws(() => loadDataset('aimed', { split: 'test', fold: 0, dataFlag: tmpRoot({ 'x.txt': '' }) }), isUserErr(/dataset folder 'aimed' not found/));
+  assert.throws(() => loadDataset('aimed', { split: 'test', fold: 1, dataFlag: tmpRoot({ 'x.txt': '' }) }), isUserErr(/dataset folder 'aimed' not found/));
 });

@@ -12,10 +12,19 @@ export interface Prediction {
   attention?: number[];
 }
 
+/**
+ * The one precompute policy for frozen encoders (CSE, a fixed ELMo): before a pass over more instances than one
+ * batch (training epochs over train + dev, scoring a split, predicting a file), the encoder runs once over all of
+ * them in length-sorted batches and later batches read its vectors from the shared cache. Returns the sentences computed.
+ */
+export function warmFrozenEncoders(model: REModel, instances: readonly RelationInstance[], batchSize: number): number {
+  return instances.length > batchSize ? model.precompute?.(instances) ?? 0 : 0;
+}
+
 /** Runs the model over instances in length-sorted batches; results come back in input order. */
 export function predict(model: REModel, instances: readonly RelationInstance[], batchSize = 64, opts: { attention?: boolean; progress?: string } = {}): Prediction[] {
   const out: Prediction[] = new Array(instances.length);
-  if (instances.length > batchSize) model.precompute?.(instances);
+  warmFrozenEncoders(model, instances, batchSize);
   const progress = opts.progress ? new Progress(opts.progress, instances.length, 'sent') : undefined;
   for (const idx of evalBatches(instances.map((i) => i.tokens.length), batchSize)) {
     const batch = model.prepare(idx.map((i) => instances[i]));

@@ -9,3 +9,8 @@ export * from './bert-re.ts';
 export * from './eval-cli.ts';
 export * from './spec.ts';
 export * from './engine.ts';
+export * from './parallel.ts';
+export * from './onnx/index.ts';
+export * from './extract.ts';
+export * from './experiment.ts';
+export * from './experiment-cli.ts';

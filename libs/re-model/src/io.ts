@@ -1,17 +1,58 @@
-import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { Rng, UserError, loadArtifact, openAtomicWriter } from '@biore/runtime';
 import { tokenize } from '@biore/text';
 import type { EntitySpan, EntityType, RelationInstance } from '@biore/re-data';
 import { assignWeights, createREModel, type REModel, type REModelConfig } from './contract.ts';
 import { BEST } from './trainer.ts';
 import { predict } from './evaluate.ts';
+import type { InferenceEngine } from './engine.ts';
 
-/** Loads a trained RE model from a run folder (its `best/`) or from an artifact folder itself. */
+/** Config keys whose string values name member artifacts (embedder folders and files, the BERT folder). */
+const MEMBER_KEYS = new Set(['path', 'bert', 'forward', 'backward', 'options', 'weights']);
+
+/** Applies `f` to every member path in a model config or spec. */
+export function mapMembers(v: unknown, f: (path: string) => string, key = ''): unknown {
+  if (typeof v === 'string') return MEMBER_KEYS.has(key) ? f(v) : v;
+  if (Array.isArray(v)) return v.map((x) => mapMembers(x, f));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapMembers(x, f, k)]));
+  return v;
+}
+
+/**
+ * A model config that still loads after its folder is moved or copied with the artifacts around it: member paths
+ * become relative to the model folder (`../../glove`); with `bundle`, the members are first copied into
+ * `membersDir` (beside the model), so the run folder stands alone.
+ */
+export function portableConfig<C>(config: C, modelDir: string, o: { bundle?: boolean; membersDir?: string } = {}): C {
+  const copied = new Map<string, string>();
+  return mapMembers(config, (p) => {
+    let abs = isAbsolute(p) ? p : p.startsWith('./') || p.startsWith('../') ? resolve(modelDir, p) : resolve(p);
+    if (!existsSync(abs)) return p;
+    if (o.bundle && o.membersDir) {
+      if (!copied.has(abs)) {
+        const dest = join(o.membersDir, `${basename(abs)}-${createHash('sha256').update(abs).digest('hex').slice(0, 8)}`);
+        if (!existsSync(dest)) { mkdirSync(o.membersDir, { recursive: true }); cpSync(abs, dest, { recursive: true, dereference: true }); }
+        copied.set(abs, dest);
+      }
+      abs = copied.get(abs)!;
+    }
+    const rel = relative(modelDir, abs);
+    return rel.startsWith('..') ? rel : `./${rel}`;
+  }) as C;
+}
+
+/** The inverse of portableConfig: relative member paths resolved against the model folder. */
+export function resolveMemberPaths<C>(config: C, modelDir: string): C {
+  return mapMembers(config, (p) => (p.startsWith('./') || p.startsWith('../') ? resolve(modelDir, p) : p)) as C;
+}
+
+/** Loads a trained RE model from a run folder (its `best/`) or from an artifact folder itself, from any working directory. */
 export async function loadREModel(dir: string): Promise<REModel> {
   const art = existsSync(join(dir, BEST, 'config.json')) ? join(dir, BEST) : dir;
   const { config, tensors } = loadArtifact(art);
-  const model = await createREModel(config as unknown as REModelConfig, new Rng(0));
+  const model = await createREModel(resolveMemberPaths(config as unknown as REModelConfig, resolve(art)), new Rng(0));
   assignWeights(model, tensors, join(art, 'model.safetensors'));
   return model;
 }
@@ -94,8 +135,8 @@ export function readPredictionInput(path: string): RelationInstance[] {
 }
 
 /** Predicts and writes one JSON line per instance (label, every label's probability, each word's attention weight), atomically when `out` is given. */
-export async function writePredictions(model: REModel, instances: RelationInstance[], out?: string, batchSize = 32): Promise<void> {
-  const preds = predict(model, instances, batchSize, { attention: true });
+export async function writePredictions(model: REModel | InferenceEngine, instances: RelationInstance[], out?: string, batchSize = 32): Promise<void> {
+  const preds = 'predict' in model ? await model.predict(instances, { attention: true, batchSize }) : predict(model, instances, batchSize, { attention: true });
   const w = out ? openAtomicWriter(out) : undefined;
   const write = (s: string) => (w ? w.write(s) : Promise.resolve(void process.stdout.write(s)));
   try {

@@ -1,28 +1,12 @@
-import type { EmbedderSpec } from '@biore/embeddings';
+import type { LiteConfig } from './lite.ts';
+import type { BertREConfig } from './bert-re.ts';
 import type { EntityIndicator } from '@biore/re-data';
 
-/** The lite family's model options (Hiai et al.: BiLSTM-attention over an embedding stack). */
-export interface LiteModelSpec {
-  family: 'lite';
-  embeddings: EmbedderSpec;
-  hidden: number;
-  dropoutEmbedding: number;
-  dropoutOutput: number;
-  maxTokens: number;
-}
+/** The lite family's model options (Hiai et al.: BiLSTM-attention over an embedding stack): its config less the dataset's part. */
+export type LiteModelSpec = Pick<LiteConfig, 'family' | 'embeddings' | 'hidden' | 'dropoutEmbedding' | 'dropoutOutput' | 'maxTokens'>;
 
 /** The BERT family's model options (Su & Vijay-Shanker: a BERT folder and one of the seven heads). */
-export interface BertModelSpec {
-  family: 'bert';
-  /** a BERT folder (biore or Hugging Face layout) */
-  bert: string;
-  head: string;
-  maxLength: number;
-  dropout: number;
-  clsVector: 'pooled' | 'raw';
-  markerTokens: 'reference' | 'unused';
-  lstmHidden?: number;
-}
+export type BertModelSpec = Pick<BertREConfig, 'family' | 'bert' | 'head' | 'maxLength' | 'dropout' | 'clsVector' | 'markerTokens' | 'lstmHidden'>;
 
 export interface OptimizerSpec {
   name: 'sgd' | 'adam' | 'adamw';

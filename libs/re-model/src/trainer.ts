@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
-  JsonlWriter, Progress, Rng, UserError, loadArtifact, saveArtifact, tensorsToHost, type TensorMap,
+  CheckpointStore, JsonlWriter, UserError, loopStateOf, runLoop, saveArtifact, tensorsToHost,
+  type ArtifactContents, type Evaluation, type LoopState, type StepReport, type TensorMap, type TrainingTask,
 } from '@biore/runtime';
-import { SGD, Adam, clipByGlobalNorm, type Optimizer } from '@biore/nn';
+import { SGD, Adam, clipByGlobalNorm, type GradientWorkers, type Optimizer } from '@biore/nn';
 import type { RelationInstance } from '@biore/re-data';
 import { assignWeights, type REModel } from './contract.ts';
 import { epochBatches } from './batches.ts';
-import { evaluate } from './evaluate.ts';
+import { evaluate, warmFrozenEncoders } from './evaluate.ts';
+import { portableConfig } from './io.ts';
+import { parallelTrainStep, precomputeOnWorkers, startREGradientWorkers, type REShard } from './parallel.ts';
 
 export interface TrainOptions {
   outDir: string;
@@ -32,6 +34,16 @@ export interface TrainOptions {
   resume: boolean;
   evalBatchSize: number;
   positiveLabels: readonly string[];
+  /** stop (after a checkpoint) after this many optimizer steps over the whole run; 0 or absent: no limit */
+  maxSteps?: number;
+  /** the run id that tags metrics lines and checkpoints */
+  runId?: string;
+  /** polled after each step besides SIGINT/SIGTERM (tests) */
+  shouldStop?: () => boolean;
+  /** copy the model's members (GloVe, CSE, ELMo, BERT folders) into `<outDir>/members` (portable run folder) */
+  bundle?: boolean;
+  /** data-parallel gradient workers (the main thread included); 1 or absent: one process, as trainStep */
+  workers?: number;
 }
 
 export interface TrainState {
@@ -49,8 +61,9 @@ export interface TrainState {
 
 export interface TrainResult {
   state: TrainState;
-  /** why training ended before its last epoch: a signal (resume later) or the --max-time budget */
-  stoppedEarly: false | 'signal' | 'max-time';
+  /** why training ended before its last epoch: a signal (resume later), the --max-time or --max-steps budget */
+  stoppedEarly: false | 'signal' | 'max-time' | 'max-steps';
+  signal?: 'SIGINT' | 'SIGTERM';
 }
 
 export function makeOptimizer(o: Pick<TrainOptions, 'optimizer' | 'lr' | 'weightDecay'>, model?: REModel): Optimizer {
@@ -122,21 +135,100 @@ export function trainStep(
   return loss;
 }
 
-const CHECKPOINT = 'checkpoint';
+export const CHECKPOINT = 'checkpoint';
 export const BEST = 'best';
 
-function saveCheckpoint(dir: string, model: REModel, opt: Optimizer, state: TrainState): void {
-  const os = opt.getState();
-  const tensors: TensorMap = tensorsToHost(model.weights());
-  for (const [k, v] of Object.entries(os.tensors)) tensors[`optimizer/${k}`] = v;
-  saveArtifact(dir, { config: model.config() as Record<string, unknown>, tensors, state: { ...state, optimizerState: os.json } });
+/** The checkpoints of a run folder: `checkpoint` links the newest complete generation in `checkpoints/`. */
+export function runCheckpoints(outDir: string): CheckpointStore {
+  return new CheckpointStore(join(outDir, CHECKPOINT), join(outDir, 'checkpoints'));
 }
 
 /**
- * Trains an RE model with dev-set model selection: each epoch ends with a dev evaluation, and the best model
- * so far is written to `<outDir>/best`. `<outDir>/checkpoint` holds weights, optimizer state and the data
- * position, so `resume` continues exactly where a killed run stopped (batches and dropout masks depend only on
- * the seed, the epoch and the step).
+ * The RE model's side of the training loop: epochs of length-bucketed batches (fixed by the seed and the epoch),
+ * one optimizer step a batch, a dev evaluation at each epoch end with the best model written to `<outDir>/best`.
+ * Batches and dropout masks depend only on the seed, the epoch and the step, so a resumed run repeats exactly.
+ */
+class RETrainingTask implements TrainingTask {
+  readonly unit = 'sent';
+  private readonly lengths: number[];
+  private readonly labels: number[];
+  private readonly stepsPerEpoch: number;
+  private readonly totalSteps: number;
+  private readonly vars: Record<string, tf.Variable>;
+  private batches: number[][] | undefined;
+  private epochLoss = 0;
+  private epochSteps = 0;
+  constructor(
+    private readonly model: REModel,
+    private readonly data: { train: readonly RelationInstance[]; dev: readonly RelationInstance[] },
+    private readonly o: TrainOptions,
+    readonly opt: Optimizer,
+    public state: TrainState,
+    labels: number[],
+    private readonly pool?: GradientWorkers<REShard>,
+  ) {
+    this.lengths = data.train.map((i) => i.tokens.length);
+    this.labels = labels;
+    this.stepsPerEpoch = Math.ceil(data.train.length / o.batchSize);
+    this.totalSteps = this.stepsPerEpoch * o.epochs;
+    this.vars = model.trainableVariables();
+  }
+  totalItems(): number { return this.o.epochs * this.data.train.length; }
+  itemsDone(): number { return this.state.epoch * this.data.train.length + Math.min(this.data.train.length, this.state.batch * this.o.batchSize); }
+  steps(): number { return this.state.step; }
+  finished(): boolean { return this.state.finished || this.state.epoch >= this.o.epochs; }
+
+  async step(): Promise<StepReport> {
+    this.batches ??= epochBatches(this.lengths, this.o.batchSize, this.o.seed, this.state.epoch);
+    const idx = this.batches[this.state.batch];
+    this.opt.lr = learningRate(this.o, this.state.step, this.totalSteps);
+    const args = [this.opt, this.o, idx.map((i) => this.data.train[i]), idx.map((i) => this.labels[i]), (this.o.seed * 7919 + this.state.step * 2) >>> 0] as const;
+    const loss = this.pool ? await parallelTrainStep(this.pool, this.model, this.vars, ...args) : trainStep(this.model, this.vars, ...args);
+    this.epochLoss += loss;
+    this.epochSteps++;
+    this.state.batch++;
+    this.state.step++;
+    if (this.state.batch < this.batches.length) return { loss, items: idx.length };
+    this.batches = undefined;
+    return { loss, items: idx.length, evaluate: `epoch ${this.state.epoch + 1}` };
+  }
+
+  evaluate(): Evaluation {
+    const dev = evaluate(this.model, this.data.dev, this.o.positiveLabels, this.o.evalBatchSize);
+    const metrics = { epoch: this.state.epoch + 1, trainLoss: this.epochLoss / Math.max(1, this.epochSteps), devP: dev.precision, devR: dev.recall, devF1: dev.f1 };
+    return { score: dev.f1, metrics: { ...metrics, dev } };
+  }
+
+  afterEvaluate(ev: Evaluation, improved: boolean): void {
+    if (improved) {
+      this.state.bestDevF1 = ev.score;
+      this.state.bestEpoch = this.state.epoch + 1;
+      const bestDir = resolve(this.o.outDir, BEST);
+      const config = portableConfig(this.model.config() as Record<string, unknown>, bestDir, { bundle: this.o.bundle, membersDir: resolve(this.o.outDir, 'members') });
+      saveArtifact(bestDir, { config, tensors: tensorsToHost(this.model.weights()), state: { epoch: this.state.epoch + 1, devF1: ev.score, dev: ev.metrics.dev } });
+    }
+    this.state.epoch++;
+    this.state.batch = 0;
+    this.epochLoss = this.epochSteps = 0;
+    if (this.state.epoch >= this.o.epochs) this.state.finished = true;
+  }
+
+  snapshot(_loop: LoopState): ArtifactContents {
+    const os = this.opt.getState();
+    const tensors: TensorMap = tensorsToHost(this.model.weights());
+    for (const [k, v] of Object.entries(os.tensors)) tensors[`optimizer/${k}`] = v;
+    return { config: this.model.config() as Record<string, unknown>, tensors, state: { ...this.state, optimizerState: os.json } };
+  }
+
+  trainInfo(): Record<string, unknown> {
+    return { epoch: this.state.epoch, lr: this.opt.lr };
+  }
+}
+
+/**
+ * Trains an RE model with dev-set model selection on the shared training loop: each epoch ends with a dev
+ * evaluation, and the best model so far is written to `<outDir>/best`; `<outDir>/checkpoint` holds weights,
+ * optimizer state and the data position, so `resume` continues exactly where a killed run stopped.
  */
 export async function train(
   model: REModel,
@@ -144,84 +236,48 @@ export async function train(
   o: TrainOptions,
   log: (line: Record<string, unknown>) => void = () => {},
 ): Promise<TrainResult> {
+  if (!(o.epochs >= 1)) throw new UserError(`--epochs must be at least 1, got ${o.epochs}`);
+  if (data.train.length === 0) throw new UserError('no training instances', { file: data.trainSource });
   const metrics = new JsonlWriter(join(o.outDir, 'metrics.jsonl'));
   const labels = labelIds(model, data.train, data.trainSource);
-  const lengths = data.train.map((i) => i.tokens.length);
-  const stepsPerEpoch = Math.ceil(data.train.length / o.batchSize);
-  const totalSteps = stepsPerEpoch * o.epochs;
   const opt = makeOptimizer(o, model);
   let state: TrainState = { epoch: 0, batch: 0, step: 0, bestDevF1: -1, bestEpoch: -1, optimizer: opt.name, seed: o.seed, finished: false };
-  const ckptDir = join(o.outDir, CHECKPOINT);
-  if (o.resume && existsSync(ckptDir)) {
-    const ck = loadArtifact(ckptDir);
-    assignWeights(model, ck.tensors, join(ckptDir, 'model.safetensors'));
-    const saved = ck.state as unknown as TrainState & { optimizerState: Record<string, unknown> };
-    if (!saved || typeof saved.step !== 'number') throw new UserError('checkpoint has no training state', { file: join(ckptDir, 'state.json') });
-    if (saved.seed !== o.seed) throw new UserError(`checkpoint was trained with seed ${saved.seed}, not ${o.seed}`, { file: ckptDir });
+  const store = runCheckpoints(o.outDir);
+  let resumed: LoopState | undefined;
+  if (o.resume) {
+    const ck = store.load();
+    if (!ck) throw new UserError('--resume: the run folder holds no checkpoint to resume from (start without --resume)', { file: o.outDir });
+    assignWeights(model, ck.tensors, join(ck.dir, 'model.safetensors'));
+    const saved = ck.state as unknown as TrainState & { optimizerState: Record<string, unknown>; loop?: unknown; runId?: unknown };
+    if (typeof saved.step !== 'number') throw new UserError('checkpoint has no training state', { file: join(ck.dir, 'state.json') });
+    if (saved.seed !== o.seed) throw new UserError(`checkpoint was trained with seed ${saved.seed}, not ${o.seed}`, { file: ck.dir });
     const optTensors: TensorMap = {};
     for (const [k, v] of Object.entries(ck.tensors)) if (k.startsWith('optimizer/')) optTensors[k.slice('optimizer/'.length)] = v;
     opt.setState({ json: saved.optimizerState, tensors: optTensors });
-    const { optimizerState: _drop, ...rest } = saved;
+    resumed = loopStateOf(ck.state);
+    const { optimizerState: _o, loop: _l, runId: _r, ...rest } = saved;
     state = rest as TrainState;
-    log({ event: 'resume', epoch: state.epoch, batch: state.batch, step: state.step });
+    // more epochs than the checkpoint was trained for extend a finished run
+    if (state.finished && state.epoch < o.epochs) state.finished = false;
+    log({ event: 'resume', epoch: state.epoch, batch: state.batch, step: state.step, checkpoint: ck.dir });
   }
   // a frozen encoder (CSE, a fixed ELMo) runs once over train and dev, in length-sorted batches, before the
   // clock of --max-time starts; the epochs then read its vectors from memory
+  const pool = (o.workers ?? 1) > 1 ? await startREGradientWorkers(model, model.trainableVariables(), { workers: o.workers!, imports: [import.meta.resolve('@biore/embeddings')] }) : undefined;
   const tp = performance.now();
-  const precomputed = model.precompute?.([...data.train, ...data.dev]) ?? 0;
+  const warm = [...data.train, ...data.dev];
+  const precomputed = pool ? await precomputeOnWorkers(pool, model, warm) : warmFrozenEncoders(model, warm, o.batchSize);
   if (precomputed > 0) log({ event: 'precompute', sentences: precomputed, seconds: Math.round((performance.now() - tp) / 1000) });
-  const vars = model.trainableVariables();
-  const t0 = performance.now();
-  let stop = false;
-  const onSignal = () => { stop = true; };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (pool) log({ event: 'workers', participants: pool.size });
+  const task = new RETrainingTask(model, data, o, opt, state, labels, pool);
   try {
-    while (state.epoch < o.epochs && !state.finished) {
-      const batches = epochBatches(lengths, o.batchSize, o.seed, state.epoch);
-      const progress = new Progress(`epoch ${state.epoch + 1}/${o.epochs}`, data.train.length, 'sent', undefined, Math.min(data.train.length, state.batch * o.batchSize));
-      let lossSum = 0, lossN = 0;
-      for (; state.batch < batches.length; ) {
-        const idx = batches[state.batch];
-        opt.lr = learningRate(o, state.step, totalSteps);
-        const loss = trainStep(model, vars, opt, o, idx.map((i) => data.train[i]), idx.map((i) => labels[i]), (o.seed * 7919 + state.step * 2) >>> 0);
-        if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${state.step}: loss ${loss}`);
-        lossSum += loss; lossN++;
-        state.batch++;
-        state.step++;
-        progress.tick(idx.length, `loss ${(lossSum / lossN).toFixed(4)}`);
-        // the loop is synchronous tensor work: yield once a step so SIGINT/SIGTERM handlers can run
-        await new Promise((resolve) => setImmediate(resolve));
-        if (state.step % 50 === 0) metrics.write({ event: 'train', epoch: state.epoch, step: state.step, loss: lossSum / lossN, lr: opt.lr, sentPerSec: progress.rate() });
-        const timeUp = o.maxTime > 0 && (performance.now() - t0) / 1000 > o.maxTime;
-        if (stop || timeUp || (o.checkpointEvery > 0 && state.step % o.checkpointEvery === 0)) {
-          saveCheckpoint(ckptDir, model, opt, state);
-          if (stop || timeUp) {
-            progress.end();
-            log({ event: 'stopped', reason: stop ? 'signal' : 'max-time', epoch: state.epoch, step: state.step, checkpoint: ckptDir });
-            return { state, stoppedEarly: stop ? 'signal' : 'max-time' };
-          }
-        }
-      }
-      progress.end();
-      const dev = evaluate(model, data.dev, o.positiveLabels, o.evalBatchSize);
-      const line = { event: 'epoch', epoch: state.epoch + 1, step: state.step, trainLoss: lossSum / Math.max(1, lossN), devP: dev.precision, devR: dev.recall, devF1: dev.f1 };
-      metrics.write(line);
-      log(line);
-      if (dev.f1 > state.bestDevF1) {
-        state.bestDevF1 = dev.f1;
-        state.bestEpoch = state.epoch + 1;
-        saveArtifact(join(o.outDir, BEST), { config: model.config() as Record<string, unknown>, tensors: tensorsToHost(model.weights()), state: { epoch: state.epoch + 1, devF1: dev.f1, dev } });
-      }
-      state.epoch++;
-      state.batch = 0;
-      if (state.epoch >= o.epochs) state.finished = true;
-      saveCheckpoint(ckptDir, model, opt, state);
-    }
+    const r = await runLoop(task, {
+      runId: o.runId, label: 'train', metrics, log, checkpoints: store, checkpointEverySteps: o.checkpointEvery,
+      maxTimeSec: o.maxTime, maxSteps: o.maxSteps, higherIsBetter: true, resumed, metricsEvery: 50, shouldStop: o.shouldStop,
+    });
+    return { state: task.state, stoppedEarly: r.stopped === 'finished' ? false : r.stopped, signal: r.signal };
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    await pool?.close();
     opt.dispose();
   }
-  return { state, stoppedEarly: false };
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from './errors.ts';
-import { readJson, writeDirAtomic } from './io.ts';
+import { readJson, recoverDir, writeDirAtomic } from './io.ts';
 import { encodeSafetensors, loadSafetensors, type HostTensor, type TensorMap } from './safetensors.ts';
 
 /** Copies tensors to host memory (dataSync), keyed by name. */
@@ -47,15 +47,19 @@ export const WEIGHTS_FILE = 'model.safetensors';
  * atomically: the folder appears complete or not at all.
  */
 export function saveArtifact(dir: string, a: ArtifactContents): void {
-  writeDirAtomic(dir, (tmp) => {
-    writeFileSync(join(tmp, 'config.json'), JSON.stringify(a.config, null, 2) + '\n');
-    writeFileSync(join(tmp, WEIGHTS_FILE), encodeSafetensors(a.tensors, { format: 'biore' }));
-    if (a.state) writeFileSync(join(tmp, 'state.json'), JSON.stringify(a.state) + '\n');
-    for (const [name, content] of Object.entries(a.files ?? {})) writeFileSync(join(tmp, name), content);
-  });
+  writeDirAtomic(dir, (tmp) => writeArtifactFiles(tmp, a));
+}
+
+/** Writes an artifact's files into an existing (temporary) folder; saveArtifact and checkpoints place it. */
+export function writeArtifactFiles(dir: string, a: ArtifactContents): void {
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(a.config, null, 2) + '\n');
+  writeFileSync(join(dir, WEIGHTS_FILE), encodeSafetensors(a.tensors, { format: 'biore' }));
+  if (a.state) writeFileSync(join(dir, 'state.json'), JSON.stringify(a.state) + '\n');
+  for (const [name, content] of Object.entries(a.files ?? {})) writeFileSync(join(dir, name), content);
 }
 
 export function loadArtifact(dir: string): { config: Record<string, unknown>; tensors: TensorMap; state?: Record<string, unknown> } {
+  recoverDir(dir);
   if (!existsSync(dir)) throw new UserError('artifact folder not found', { file: dir });
   const config = readJson<Record<string, unknown>>(join(dir, 'config.json'), 'config.json');
   const { tensors } = loadSafetensors(join(dir, WEIGHTS_FILE));

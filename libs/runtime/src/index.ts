@@ -1,6 +1,7 @@
 export * from './errors.ts';
 export * from './io.ts';
 export * from './safetensors.ts';
+export * from './torch.ts';
 export * from './random.ts';
 export * from './kernels.ts';
 export * from './wasm-slice.ts';
@@ -10,3 +11,7 @@ export * from './progress.ts';
 export * from './jsonl.ts';
 export * from './cli.ts';
 export * from './artifact.ts';
+export * from './checkpoint.ts';
+export * from './loop.ts';
+export * from './run.ts';
+export * from './testing.ts';

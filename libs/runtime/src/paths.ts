@@ -39,7 +39,7 @@ export function findData(rel: string, flag?: string): { path: string; root: Data
   throw new UserError(`dataset folder '${rel}' not found; looked in ${roots.map((r) => r.root).join(', ')} (set --data or BIORE_DATA)`);
 }
 
-/** Where trained artifacts go by default: <repo>/artifacts/<name>. */
+/** Where trained artifacts go by default: <repo>/artifacts/<name>, or under BIORE_ARTIFACTS when set. */
 export function artifactDir(name: string): string {
-  return join(repoRoot, 'artifacts', name);
+  return join(process.env.BIORE_ARTIFACTS ? resolve(process.env.BIORE_ARTIFACTS) : join(repoRoot, 'artifacts'), name);
 }

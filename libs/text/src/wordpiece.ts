@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { UserError, writeFileAtomic } from '@biore/runtime';
+import { UserError, readJson, writeFileAtomic } from '@biore/runtime';
 
 /**
  * BERT's tokenizer, rule for rule as the reference (google-research/bert `tokenization.py`, HF `BertTokenizer`):
@@ -370,4 +370,108 @@ export function trainWordPieceVocab(counts: Map<string, number>, o: WordPieceTra
     if (!have.has(merged)) { have.add(merged); vocab.push(merged); }
   }
   return vocab;
+}
+
+/** What a Hugging Face `tokenizer.json` (the `tokenizers` library's file) says about a WordPiece tokenizer. */
+export interface TokenizerJsonWordPiece {
+  /** tokens by id: `model.vocab`, then any `added_tokens` past it */
+  vocab: string[];
+  /** from `normalizer` (BertNormalizer, or a Sequence of NFD / Lowercase / StripAccents); undefined when it has none */
+  doLowerCase?: boolean;
+  stripAccents?: boolean;
+  tokenizeChineseChars?: boolean;
+  unkToken: string;
+  maxInputCharsPerWord: number;
+}
+
+type Json = Record<string, unknown>;
+
+/** Lower-casing and accent stripping a `normalizer` entry asks for (undefined: no normalizer). */
+function normalizerSettings(n: unknown, path: string): { doLowerCase?: boolean; stripAccents?: boolean; tokenizeChineseChars?: boolean } {
+  if (n === null || n === undefined) return {};
+  const o = n as Json;
+  switch (o.type) {
+    case 'BertNormalizer':
+      return {
+        doLowerCase: o.lowercase !== false,
+        stripAccents: typeof o.strip_accents === 'boolean' ? o.strip_accents : undefined,
+        tokenizeChineseChars: o.handle_chinese_chars !== false,
+      };
+    case 'Sequence': {
+      const parts = Array.isArray(o.normalizers) ? (o.normalizers as Json[]) : [];
+      const types = parts.map((p) => p?.type);
+      const known = ['NFD', 'NFC', 'NFKD', 'NFKC', 'Lowercase', 'StripAccents', 'BertNormalizer'];
+      const odd = types.find((t) => !known.includes(String(t)));
+      if (odd !== undefined) throw new UserError(`tokenizer.json normalizer ${JSON.stringify(odd)} is not one a BERT WordPiece tokenizer uses`, { file: path });
+      const bert = parts.find((p) => p.type === 'BertNormalizer');
+      const inner = bert ? normalizerSettings(bert, path) : {};
+      return {
+        ...inner,
+        doLowerCase: types.includes('Lowercase') || inner.doLowerCase === true,
+        stripAccents: types.includes('StripAccents') ? true : bert ? inner.stripAccents : false,
+      };
+    }
+    case 'Lowercase':
+      return { doLowerCase: true, stripAccents: false };
+    default:
+      throw new UserError(`tokenizer.json normalizer ${JSON.stringify(o.type)} is not one a BERT WordPiece tokenizer uses`, { file: path });
+  }
+}
+
+/**
+ * Reads the WordPiece vocabulary and settings of a `tokenizer.json` (what transformers writes for a BERT today,
+ * beside or instead of `vocab.txt`): `model` must be WordPiece with `##` continuations, the pre-tokenizer
+ * BERT's (or absent); anything else is a UserError naming the file and the field.
+ */
+export function readTokenizerJson(path: string): TokenizerJsonWordPiece {
+  const j = readJson<Json>(path, 'tokenizer.json');
+  const model = j?.model as Json | undefined;
+  if (!model || typeof model !== 'object') throw new UserError("no 'model' section: not a tokenizers tokenizer.json", { file: path });
+  if (model.type !== 'WordPiece') throw new UserError(`model.type is ${JSON.stringify(model.type)}; only WordPiece tokenizers (BERT) load from tokenizer.json`, { file: path });
+  const prefix = model.continuing_subword_prefix ?? '##';
+  if (prefix !== '##') throw new UserError(`model.continuing_subword_prefix is ${JSON.stringify(prefix)}; BERT's WordPiece uses "##"`, { file: path });
+  const pre = j.pre_tokenizer as Json | null | undefined;
+  const preTypes = !pre ? [] : pre.type === 'Sequence' && Array.isArray(pre.pretokenizers) ? (pre.pretokenizers as Json[]).map((p) => p?.type) : [pre.type];
+  const odd = preTypes.find((t) => !['BertPreTokenizer', 'WhitespaceSplit', 'Whitespace', 'Punctuation'].includes(String(t)));
+  if (odd !== undefined) throw new UserError(`pre_tokenizer ${JSON.stringify(odd)} is not BERT's (BertPreTokenizer); this tokenizer.json is not a BERT WordPiece tokenizer`, { file: path });
+  const v = model.vocab;
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new UserError('model.vocab must map each token to its id', { file: path });
+  const byId: string[] = [];
+  const put = (tok: string, id: unknown, where: string) => {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new UserError(`${where}: token ${JSON.stringify(tok)} has id ${JSON.stringify(id)}; expected a non-negative integer`, { file: path });
+    if (byId[id] !== undefined && byId[id] !== tok) throw new UserError(`${where}: id ${id} is given to both ${JSON.stringify(byId[id])} and ${JSON.stringify(tok)}`, { file: path });
+    byId[id] = tok;
+  };
+  for (const [tok, id] of Object.entries(v as Record<string, unknown>)) put(tok, id, 'model.vocab');
+  for (const a of Array.isArray(j.added_tokens) ? (j.added_tokens as Json[]) : []) put(String(a.content), a.id, 'added_tokens');
+  const gap = Array.from({ length: byId.length }, (_, i) => i).find((i) => byId[i] === undefined);
+  if (gap !== undefined) throw new UserError(`no token has id ${gap} (ids must run 0..${byId.length - 1})`, { file: path });
+  if (byId.length === 0) throw new UserError('empty vocabulary in model.vocab', { file: path });
+  const unkToken = typeof model.unk_token === 'string' ? model.unk_token : '[UNK]';
+  const maxInputCharsPerWord = typeof model.max_input_chars_per_word === 'number' ? model.max_input_chars_per_word : 100;
+  return { vocab: byId, ...normalizerSettings(j.normalizer, path), unkToken, maxInputCharsPerWord };
+}
+
+/** A `tokenizer.json` for a BERT WordPiece vocabulary, laid out as `tokenizers` writes it for BertTokenizerFast. */
+export function tokenizerJson(vocab: readonly string[], o: { doLowerCase: boolean; stripAccents?: boolean }): string {
+  const special = new Set<string>(BERT_SPECIAL_TOKENS);
+  const id = (t: string) => vocab.indexOf(t);
+  const added = vocab.flatMap((t, i) => (special.has(t) ? [{ id: i, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }] : []));
+  return JSON.stringify({
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: added,
+    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: o.stripAccents ?? null, lowercase: o.doLowerCase },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } },
+        { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      special_tokens: Object.fromEntries(['[CLS]', '[SEP]'].filter((t) => id(t) >= 0).map((t) => [t, { id: t, ids: [id(t)], tokens: [t] }])),
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: Object.fromEntries(vocab.map((t, i) => [t, i])) },
+  }, null, 2) + '\n';
 }

@@ -34,35 +34,76 @@ test('sentences split at ordinary boundaries, spans are trimmed', () => {
 });
 
 test('no split after biomedical abbreviations', () => {
-  for (const abbr of ['e.g.', 'i.e.', 'et al.', 'Fig.', 'Figs.', 'vs.', 'approx.', 'i.v.', 'i.p.', 's.c.', 'Dr.', 'No.']) {
+  for (const abbr of ['e.g.', 'i.e.', 'et al.', 'Fig.', 'Figs.', 'vs.', 'approx.', 'Dr.', 'No.', 'cf.', 'U.S.']) {
     const t = `Rats were treated ${abbr} Compound A was given. Then they slept.`;
     assert.deepEqual(sentences(t), [`Rats were treated ${abbr} Compound A was given.`, 'Then they slept.'], abbr);
   }
 });
 
-test('no split after a capital initial (even "kinase C."), decimals, or inside brackets', () => {
-  assert.equal(sentences('As shown by Dr. J. Smith and R. A. Jones the dose was 2.5 mg. Then J. R. Smith agreed.').length, 2);
-  assert.equal(sentences('Levels rose (see Fig. 2. Data not shown. Also table 1.) in all rats. Then fell.').length, 2);
-  assert.equal(sentences('It activates protein kinase C. The effect was blocked.').length, 1); // the documented price
-  assert.equal(sentences('Growth of E. coli was inhibited.').length, 1);
-  assert.equal(sentences('Reported by J. Smith in 1990.').length, 1);
+test('abbreviations match case-sensitively: DR. (dopamine receptor) and NO. (nitric oxide) end a sentence', () => {
+  assert.deepEqual(sentences('It is also known not to form DR. This study shows more.'), ['It is also known not to form DR.', 'This study shows more.']);
+  assert.deepEqual(sentences('Cells produce NO. The effect was blocked.'), ['Cells produce NO.', 'The effect was blocked.']);
+  assert.equal(sentences('As Dr. Smith said. Then it rained.').length, 2);
 });
 
-test('only an upper-case letter begins a sentence (not lower case, digits, brackets); blank lines always split', () => {
-  assert.equal(sentences('It binds to the receptor. mRNA levels rose.').length, 1);
-  assert.equal(sentences('Dose was 5 mg. 10 rats died.').length, 1);
+test('units and etc. are not abbreviations: "for 30 min. The" is two sentences', () => {
+  assert.deepEqual(sentences('Cells were incubated for 30 min. The medium was replaced.'), ['Cells were incubated for 30 min.', 'The medium was replaced.']);
+  assert.equal(sentences('It was measured after 72 h. Significant increases followed.').length, 2);
+  assert.equal(sentences('Chalcones, hydrazones, etc. These were tested.').length, 2);
+});
+
+test('a route of administration ends a sentence unless a preposition stands before it', () => {
+  assert.deepEqual(sentences('Drug X was infused i.v. Infusion lasted 2 h.'), ['Drug X was infused i.v.', 'Infusion lasted 2 h.']);
+  assert.equal(sentences('The response provoked by i.v. CCK-8 was small.').length, 1);
+  assert.equal(sentences('Rats were given i.p. injections daily.').length, 1);
+});
+
+test('a capital initial: names and journal titles stay whole, "kinase C. The" and "vitamin D. These" end there', () => {
+  assert.equal(sentences('As shown by Dr. J. Smith and R. A. Jones the dose was 2.5 mg. Then J. R. Smith agreed.').length, 2);
+  assert.deepEqual(sentences('It activates protein kinase C. The effect was blocked.'), ['It activates protein kinase C.', 'The effect was blocked.']);
+  assert.equal(sentences('Deficient in vitamin D. These rats were small.').length, 2);
+  assert.equal(sentences('Growth of E. coli was inhibited.').length, 1);
+  assert.equal(sentences('J. Smith reported it in 1990.').length, 1);
+  assert.equal(sentences('See (1996) J. Biol. Chem. 270, 12 for details. As in Proc. Natl. Acad. Sci. USA 107 it was. 30 rats died.').length, 3);
+  assert.equal(sentences('The fungus Nocardiopsis sp. KMF-001 was grown.').length, 1);
+});
+
+test('inside brackets no sentence ends; a stray opener does not hide the boundaries after it', () => {
+  assert.equal(sentences('Levels rose (see Fig. 2. Data not shown. Also table 1.) in all rats. Then fell.').length, 2);
+  const stray = 'CGS 12066B (7-trifluoromethyl-4(4 methyl-quinoxaline malate). ' + 'Binding was not altered by these compounds at all. '.repeat(5) + 'It fell (H).';
+  assert.equal(sentences(stray).length, 7);
+});
+
+test('a sentence begins with a capital, a digit, a lower-case gene or chemical name, or a glued stereo prefix; not with a plain lower-case word', () => {
+  assert.deepEqual(sentences('It binds to the receptor. mRNA levels rose.'), ['It binds to the receptor.', 'mRNA levels rose.']);
+  assert.equal(sentences('Rats were fasted. l-glutamine was given. c-fos rose. p53 fell.').length, 4);
+  assert.equal(sentences('Dose was 5 mg. 10 rats died.').length, 2);
+  assert.equal(sentences('Stereo forms were used. (-)-Stepholidine was active. (R)-Roscovitine was not.').length, 3);
+  assert.equal(sentences('It was done in children. (ABSTRACT TRUNCATED AT 250 WORDS)').length, 2);
+  assert.equal(sentences('No inhibitor was given. (3) There is clinical evidence.').length, 2);
+  assert.equal(sentences('Each took 1 mg. anastrozole daily.').length, 1);
+  assert.equal(sentences('The dose was 10 mg. kg(-1) daily.').length, 1);
   assert.equal(sentences('It was done. (Results follow.)').length, 1);
   assert.equal(sentences('It was done. "Results" follow.').length, 1);
   assert.equal(sentences('It was done. Égalité follows.').length, 2);
+});
+
+test('a list number stays with the sentence it opens', () => {
+  assert.deepEqual(sentences('Rats were dosed with alanine. 5. These results are new. 6. The end.'),
+    ['Rats were dosed with alanine.', '5. These results are new.', '6. The end.']);
+});
+
+test('blank lines always split', () => {
   assert.deepEqual(sentences('Title without period\n\nabstract starts here.'), ['Title without period', 'abstract starts here.']);
   assert.deepEqual(splitSentences(''), []);
 });
 
-test("compat 'blue' also keeps a period after one capital after a non-capital (microM., IgG.) inside the sentence", () => {
-  const t = 'The IC50 was 5 microM. The effect of IgG. Was it. Then PKC. Last.';
-  assert.deepEqual(sentences(t), ['The IC50 was 5 microM.', 'The effect of IgG.', 'Was it.', 'Then PKC.', 'Last.']);
+test("compat 'blue' is BLUE's construction: only a capital begins a sentence, i.v. never ends one, nor does a word spaCy keeps its period on (microM., IgG., kinase C.)", () => {
+  const t = 'The IC50 was 5 microM. The effect of IgG. Was it. Then PKC. Last. It binds. mRNA rose. Given i.v. Aspirin was. Of kinase C. The end. Form DR. This one.';
   const blue = splitSentences(t, { compat: 'blue' }).map((s) => t.slice(s.start, s.end));
-  assert.deepEqual(blue, ['The IC50 was 5 microM. The effect of IgG. Was it.', 'Then PKC.', 'Last.']);
+  assert.deepEqual(blue, ['The IC50 was 5 microM. The effect of IgG. Was it.', 'Then PKC.', 'Last.', 'It binds. mRNA rose.',
+    'Given i.v. Aspirin was.', 'Of kinase C. The end.', 'Form DR.', 'This one.']);
+  assert.equal(sentences(t).length, 13);
 });
 
 test('vocabulary orders by frequency (ties alphabetically), applies min count and specials', () => {
