@@ -13,7 +13,8 @@ import { train, runCheckpoints, type TrainOptions } from './trainer.ts';
 import type { BertModelSpec, BudgetSpec, ExperimentSpec, LiteModelSpec, OptimizerSpec } from './spec.ts';
 
 /** Spec keys that may change between a run and its resume: wall-clock budgets and checkpoint cadence. */
-const RESUMABLE_KEYS = new Set(['budget.maxTime', 'budget.maxSteps', 'budget.checkpointEvery']);
+const RESUMABLE_BUDGET = ['maxTime', 'maxSteps', 'checkpointEvery'] as const;
+const RESUMABLE_KEYS = new Set(RESUMABLE_BUDGET.map((k) => `budget.${k}`));
 
 /** The budget and optimizer each family starts from (Hiai et al.'s lite model with Adam; Su & Vijay-Shanker's AdamW fine-tuning). */
 export function defaultOptimizer(family: 'lite' | 'bert', name?: OptimizerSpec['name']): OptimizerSpec {
@@ -89,7 +90,8 @@ function embeddingName(e: { type: string; members?: unknown }): string {
 
 /** The part of the spec that names a run: everything but the budgets that may change on resume. */
 function identity(spec: ExperimentSpec): unknown {
-  const { maxTime: _t, maxSteps: _s, checkpointEvery: _c, ...budget } = spec.budget;
+  const budget: Partial<BudgetSpec> = { ...spec.budget };
+  for (const k of RESUMABLE_BUDGET) delete budget[k];
   return { ...spec, budget };
 }
 
