@@ -64,7 +64,7 @@ test('bad inputs end in one clear line naming what is wrong', () => {
   writeFileSync(bad, '{"text": "fine <chem>a</chem> <gene>b</gene>"}\n{not json\n');
   const cases: [string, string[], RegExp][] = [
     ['predict.ts', ['--model', runDir, '--input', bad], /bad\.jsonl, record line 2: malformed JSON/],
-    ['train.ts', ['--data', join(tmp, 'no-such-root')], /dataset folder 'chemprot' not found/],
+    ['train.ts', ['--data', join(tmp, 'no-such-root'), '--glove', gloveDir], /dataset folder 'chemprot' not found/],
     ['train.ts', ['--dataset', 'gad', '--fold', '1', '--indicator', 'tags', '--glove', gloveDir], /gad supports only the replacement indicator/],
     ['train.ts', ['--glove', join(tmp, 'missing')], /no glove embeddings at/],
     ['train.ts', ['--dataset', 'semeval'], /--dataset must be one of chemprot, ddi, gad, aimed, got 'semeval'/],
