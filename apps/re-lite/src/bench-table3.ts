@@ -10,27 +10,28 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { COMMON_FLAGS, Rng, defineCommand, numFlag, runCli, saveArtifact, startBackend, tensorsToHost, UserError } from '@biore/runtime';
+import { COMMON_FLAGS, Rng, defineCommand, runCli, saveArtifact, startBackend, tensorsToHost, UserError, type FlagValues } from '@biore/runtime';
 import '@biore/embeddings';
-import { datasetInfo, loadDataset, type RelationInstance } from '@biore/re-data';
+import { datasetInfo, loadDataset } from '@biore/re-data';
 import { writeGloveArtifact } from '@biore/glove';
 import { CharDictionary, CharLanguageModel, charLMConfig, countChars } from '@biore/charlm';
 import { BidirectionalLM, BilmVocabulary, parseBilmOptions, saveBilm } from '@biore/elmo';
 import { BertModel, parseBertConfig, saveBert } from '@biore/bert';
 import { createREModel, exportModelDir, openEngine, LITE_DEFAULTS, type REModelConfig } from '@biore/re-model';
+import { anchorSentences, testSample, writeAnchorGlove } from './bench-common.ts';
 
 const TABLE3 = defineCommand({
   name: 're-lite:bench-table3',
   summary: "Hiai et al.'s Table 3 at the papers' sizes: extraction ms/sample and peak memory of GloVe, GloVe+CSE, GloVe+CSE+ELMo and BERT-base with random weights, on both engines, as JSON.",
   examples: ['npx nx run re-lite:bench-table3 -- --samples 32 --work /tmp/t3'],
   flags: {
-    rows: { type: 'string', placeholder: 'glove,glove-cse,…', description: 'rows to run, comma-separated (default: all)' },
+    rows: { type: 'string', placeholder: 'glove,glove+cse,…', description: 'rows to run, comma-separated (default: all)' },
     engines: { type: 'string', default: 'tfjs,onnx', description: 'engines to time, comma-separated' },
-    samples: { type: 'string', placeholder: 'N', description: 'ChemProt test sentences to time (default 32)' },
-    batch: { type: 'string', placeholder: 'N', description: 'sentences per batch (default 32)' },
-    threads: { type: 'string', placeholder: 'N', description: 'onnxruntime intra-op threads (default: all cores)' },
-    'cse-hidden': { type: 'string', placeholder: 'N', description: "CSE hidden size (default flair's PubMed LMs: 1150)" },
-    'cse-layers': { type: 'string', placeholder: 'N', description: "CSE layers (default flair's PubMed LMs: 3)" },
+    samples: { type: 'int', min: 1, default: 32, description: 'ChemProt test sentences to time' },
+    batch: { type: 'int', min: 1, default: 32, description: 'sentences per batch' },
+    threads: { type: 'int', min: 1, description: 'onnxruntime intra-op threads (default: all cores)' },
+    'cse-hidden': { type: 'int', min: 1, default: 1150, description: "CSE hidden size (flair's PubMed LMs: 1150)" },
+    'cse-layers': { type: 'int', min: 1, default: 3, description: "CSE layers (flair's PubMed LMs: 3)" },
     work: { type: 'string', placeholder: 'DIR', description: 'folder for the random-weight models (reused when present)' },
     out: { type: 'string', placeholder: 'FILE', description: 'JSON output (default artifacts/re-lite/bench-table3.json)' },
     data: COMMON_FLAGS.data,
@@ -41,6 +42,7 @@ const TABLE3 = defineCommand({
     batches: { type: 'string', description: 'internal (with --child): batch sizes to try' },
   },
 });
+type Flags = FlagValues<typeof TABLE3.spec.flags>;
 
 /** The PubMed ELMo's options (bilm-tf "2x4096_512_2048cnn_2xhighway", as the PubMed-only weights use). */
 const PUBMED_ELMO = {
@@ -50,23 +52,8 @@ const PUBMED_ELMO = {
 const ROWS = ['glove', 'glove+cse', 'glove+cse+elmo', 'bert-base', 'head-1124'] as const;
 type Row = (typeof ROWS)[number];
 
-/** A seeded sample of ChemProt test sentences (never seen by any model here), and 4 dev sentences to warm up on. */
-function sentences(dataFlag: string | undefined, n: number): { timed: RelationInstance[]; warm: RelationInstance[] } {
-  const test = new Rng(13).shuffle(loadDataset('chemprot', { split: 'test', dataFlag }).slice());
-  return { timed: test.slice(0, n), warm: loadDataset('chemprot', { split: 'dev', dataFlag }).slice(0, 4) };
-}
-
-/** n sentences of exactly 64 tokens, for the head-at-the-anchor-shape row. */
-function anchorShape(n: number): RelationInstance[] {
-  const rng = new Rng(5);
-  return Array.from({ length: n }, (_, i) => ({
-    id: `s${i}`, docId: `d${i}`, label: 'false', tokens: Array.from({ length: 64 }, () => `w${rng.int(500)}`),
-    e1: { type: 'CHEMICAL', start: 3, end: 4, text: 'x' }, e2: { type: 'GENE', start: 40, end: 41, text: 'y' },
-  }) as RelationInstance);
-}
-
 /** Random-weight members and RE models of the published sizes, each saved with its model.onnx. */
-async function buildModels(work: string, rows: Row[], f: Record<string, string | undefined>): Promise<Record<string, unknown>> {
+async function buildModels(work: string, rows: Row[], f: Flags): Promise<Record<string, unknown>> {
   const labels = datasetInfo('chemprot').labels;
   const train = loadDataset('chemprot', { split: 'train', dataFlag: f.data });
   const counts = new Map<string, number>();
@@ -79,11 +66,8 @@ async function buildModels(work: string, rows: Row[], f: Record<string, string |
     writeGloveArtifact(join(work, 'glove'), { words, matrix: Float32Array.from({ length: words.length * 100 }, () => rng.normal() * 0.4), dim: 100 }, { lowercase: true, vectors: 'imported' });
   }
   if (rows.some((r) => r.includes('glove'))) sizes.glove = { words: words.length, dim: 100 };
-  if (need('head-1124')) {
-    const few = Array.from({ length: 500 }, (_, i) => `w${i}`);
-    writeGloveArtifact(join(work, 'glove-1124'), { words: few, matrix: Float32Array.from({ length: few.length * 1124 }, () => rng.normal() * 0.4), dim: 1124 }, { lowercase: false, vectors: 'imported' });
-  }
-  const cseHidden = numFlag(f['cse-hidden'], 'cse-hidden', 1150), cseLayers = numFlag(f['cse-layers'], 'cse-layers', 3);
+  if (need('head-1124')) writeAnchorGlove(join(work, 'glove-1124'));
+  const cseHidden = f['cse-hidden'], cseLayers = f['cse-layers'];
   if (need('cse')) {
     const dict = CharDictionary.fromCounts(countChars(train.map((s) => s.tokens.join(' ')).join('\n') + '\n '));
     for (const [dir, isForwardLm] of [['forward', true], ['backward', false]] as const) {
@@ -146,18 +130,19 @@ async function withPeakRss<T>(run: () => Promise<T>): Promise<{ value: T; peakMB
 }
 
 /** One (row, engine) in this process: open, warm up, time extraction at each batch size. Prints one JSON line. */
-async function child(f: Record<string, string | undefined>): Promise<void> {
+async function child(f: Flags): Promise<void> {
   const engineName = f.engine!;
   // the onnx engine keeps no tfjs weights (released after opening), so tfjs' cpu backend holds them only while loading
   const report = await startBackend(engineName === 'tfjs' ? 'wasm' : 'cpu');
-  const n = numFlag(f.samples, 'samples', 64);
-  const { timed, warm } = f.row === 'head-1124' ? { timed: anchorShape(n), warm: anchorShape(4) } : sentences(f.data, n);
+  const n = f.samples;
+  const { timed, warm } = f.row === 'head-1124' ? { timed: anchorSentences(n), warm: anchorSentences(4) }
+    : { timed: testSample(f.data, n), warm: loadDataset('chemprot', { split: 'dev', dataFlag: f.data }).slice(0, 4) };
   const t0 = performance.now();
-  const engine = await openEngine(engineName, f.model!, { threads: f.threads ? numFlag(f.threads, 'threads', 2) : undefined });
+  const engine = await openEngine(engineName, f.model!, { threads: f.threads });
   const openSeconds = (performance.now() - t0) / 1000;
   (globalThis as { gc?: () => void }).gc?.();
   const results: Record<string, unknown>[] = [];
-  for (const B of (f.batches ?? '32').split(',').map((x) => numFlag(x, 'batches', 32))) {
+  for (const B of (f.batches ?? '32').split(',').map(Number)) {
     await engine.predict(warm, { batchSize: Math.min(B, warm.length) });
     const items = B === 1 ? timed.slice(0, Math.min(timed.length, 16)) : timed;
     const { value: ms, peakMB } = await withPeakRss(async () => {
@@ -188,9 +173,9 @@ function printTable(runs: Record<string, any>[]): void {
   process.stderr.write(lines.join('\n') + '\n');
 }
 
-function runChild(row: Row, engine: string, batches: string, work: string, f: Record<string, string | undefined>): Record<string, unknown> {
+function runChild(row: Row, engine: string, batches: string, work: string, f: Flags): Record<string, unknown> {
   const args = ['--expose-gc', '--import', 'tsx', process.argv[1], '--child', '--row', row, '--engine', engine, '--model', join(work, 'models', row),
-    '--batches', batches, '--samples', f.samples ?? '64', ...(f.threads ? ['--threads', f.threads] : []), ...(f.data ? ['--data', f.data] : [])];
+    '--batches', batches, '--samples', String(f.samples), ...(f.threads ? ['--threads', String(f.threads)] : []), ...(f.data ? ['--data', f.data] : [])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   const line = r.stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (r.status === 0 && line) return JSON.parse(line);
@@ -200,24 +185,24 @@ function runChild(row: Row, engine: string, batches: string, work: string, f: Re
 
 runCli(async () => {
   const f = TABLE3.parse();
-  if (f.child) return child(f as unknown as Record<string, string | undefined>);
+  if (f.child) return child(f);
   const rows = (f.rows ?? ROWS.join(',')).split(',') as Row[];
   for (const r of rows) if (!ROWS.includes(r)) throw new UserError(`--rows: unknown row '${r}'; expected some of ${ROWS.join(',')}`);
   const engines = (f.engines ?? 'tfjs,onnx').split(',');
-  const batch = f.batch ?? '32';
+  const batch = String(f.batch);
   // the machine is shared: the 1-minute load average beside each figure says how much of it this run had
   const startLoad = Number(loadavg()[0].toFixed(1));
   await startBackend('wasm', { rel: 'chemprot', flag: f.data });
   const work = f.work ?? join(tmpdir(), `biore-table3-${process.pid}`);
   mkdirSync(work, { recursive: true });
-  const sizes = await buildModels(work, rows, f as unknown as Record<string, string | undefined>);
+  const sizes = await buildModels(work, rows, f);
   const runs: Record<string, unknown>[] = [];
   for (const row of rows) for (const engine of engines) {
     // the default stack and the anchor shape are also timed one sentence at a time
     let batches = row === 'glove' || row === 'head-1124' ? `1,${batch}` : batch;
     for (;;) {
       process.stderr.write(`${row} on ${engine}, batches ${batches} …\n`);
-      const r = runChild(row, engine, batches, work, f as unknown as Record<string, string | undefined>);
+      const r = runChild(row, engine, batches, work, f);
       // tfjs' wasm heap is 4 GB: when a batch does not fit, time it in halves (as many sentences, smaller batches)
       const last = Number(batches.split(',').pop());
       if ('failed' in r && /Aborted|out of memory|memory access out of bounds|Cannot allocate/i.test(String(r.failed)) && engine === 'tfjs' && last > 1) {
@@ -230,7 +215,7 @@ runCli(async () => {
     }
     process.stderr.write(`  ${JSON.stringify(runs[runs.length - 1])}\n`);
   }
-  const result = { bench: 're-lite:bench-table3', machineLoadAtStart: startLoad, samples: numFlag(f.samples, 'samples', 64), batch: numFlag(batch, 'batch', 32), sizes, runs };
+  const result = { bench: 're-lite:bench-table3', machineLoadAtStart: startLoad, samples: f.samples, batch: f.batch, sizes, runs };
   printTable(runs);
   const out = f.out ?? join('artifacts', 're-lite', 'bench-table3.json');
   mkdirSync(dirname(out), { recursive: true });

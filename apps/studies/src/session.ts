@@ -5,6 +5,7 @@ import { budget as budgetPreset } from './budgets.ts';
 import { CellCache } from './cache.ts';
 import { applyOverride, cellKeys, CodeFingerprints, parseShard } from './cells.ts';
 import { REPO, executors } from './executors.ts';
+import { UserError } from '@biore/runtime';
 import { runCells, type RunSummary } from './runner.ts';
 import { buildStudy, tableIds, type Study, type TableId } from './study.ts';
 
@@ -16,6 +17,8 @@ export interface SessionOptions {
   cache?: string;
   /** `ID-GLOB:param.path=value` overrides */
   set?: string[];
+  /** comma-separated cell-id globs: only the chosen tables' cells that match one (and what they need) */
+  cells?: string;
 }
 
 export interface Session {
@@ -37,7 +40,12 @@ export function openSession(o: SessionOptions): Session {
   const code = new CodeFingerprints(REPO);
   const keys = cellKeys(study.matrix, (k) => code.of(k));
   const tables = tableIds(o.tables);
-  const targets = [...new Set(study.tables.filter((t) => tables.includes(t.id)).flatMap((t) => t.cells))];
+  let targets = [...new Set(study.tables.filter((t) => tables.includes(t.id)).flatMap((t) => t.cells))];
+  if (o.cells) {
+    const globs = o.cells.split(',').map((g) => new RegExp(`^${g.trim().split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+    targets = targets.filter((id) => globs.some((re) => re.test(id)));
+    if (targets.length === 0) throw new UserError(`--cells: no cell of ${tables.join(', ')} matches '${o.cells}' (nx run studies:list shows them)`);
+  }
   return { study, keys, cache: new CellCache(o.cache ? resolve(o.cache) : defaultCacheDir(o.budget)), tables, targets, overridden };
 }
 

@@ -9,6 +9,7 @@ import type { Executor } from '../src/executors.ts';
 import { runCells, shardCells } from '../src/runner.ts';
 import { budget } from '../src/budgets.ts';
 import { buildStudy } from '../src/study.ts';
+import { openSession } from '../src/session.ts';
 
 /** A small matrix in the study's shape: a corpus, two pre-trainings on it, RE cells on each, an analysis on one. */
 function toyMatrix(): Matrix {
@@ -144,6 +145,31 @@ test('two shards running at once into one cache compute every cell exactly once'
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('workers over the same cells (studies --workers N) share them through the locks: each cell once, both busy', async () => {
+  const dir = tmp();
+  try {
+    const m = toyMatrix();
+    const keys = cellKeys(m, code);
+    const calls: string[] = [];
+    const run = () => runCells({ matrix: m, keys, cache: new CellCache(dir), targets: m.cells.keys(), shard: { index: 1, count: 1 }, executors: fakeExecutors(calls, 20) });
+    const [a, b] = await Promise.all([run(), run()]);
+    assert.equal(calls.length, m.cells.size, 'every cell once');
+    assert.equal(new Set(calls).size, m.cells.size);
+    assert.deepEqual([...a.computed, ...b.computed].sort(), [...m.cells.keys()].sort());
+    assert.ok(a.computed.length > 0 && b.computed.length > 0, `both workers computed cells (${a.computed.length} + ${b.computed.length})`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--cells keeps the chosen tables\' cells whose ids match a glob; a glob matching none is an error', () => {
+  const s = openSession({ budget: 'smoke', tables: 'hiai-table2', cells: 're/chemprot/*', cache: tmp() });
+  assert.deepEqual(s.targets.sort(), ['re/chemprot/replacement/bert-cls', ...['glove', 'glove+cse', 'glove+cse+elmo', 'glove+elmo'].map((x) => `re/chemprot/tags/${x}`)].sort());
+  const two = openSession({ budget: 'smoke', tables: 'hiai-table2', cells: 're/gad/fold1/*,re/gad/fold2/*', cache: tmp() });
+  assert.equal(two.targets.length, 10, 'five models on each of two folds');
+  assert.throws(() => openSession({ budget: 'smoke', tables: 'hiai-table2', cells: 're/ddi/*', cache: tmp() }), /--cells: no cell of hiai-table2 matches 're\/ddi\/\*'/);
 });
 
 test('a lock left by a dead process is taken over; a live one is respected', () => {

@@ -228,3 +228,17 @@ test('predict input: marked text and character offsets give the same instance; b
   assert.throws(() => instanceFromRecord({ text: 'only <chem>one</chem>' }, 'in.jsonl', 4), /record 4: expected exactly two/);
   assert.throws(() => instanceFromRecord({ text: 'a <chem>b</gene>' }, 'in.jsonl', 5), /record 5: closing marker/);
 });
+
+test('a batch that exhausts the backend heap ends in one clear error naming the batch, not a wasm abort', async () => {
+  await initBackend();
+  const model = (await createREModel(tinyConfig() as any, new Rng(3))) as LiteREModel;
+  const data = tinyDataset(6, 4);
+  // the model as tfjs' wasm backend leaves it when its 4 GB heap runs out mid-forward
+  const aborting = Object.create(model, { forward: { value: () => { const e = new Error('Aborted(). Build with -sASSERTIONS for more info.'); e.name = 'RuntimeError'; throw e; } } });
+  assert.throws(() => predict(aborting, data, 4), (e: Error) => e.name === 'UserError'
+    && /ran out of memory on a batch of 4 sentences \(longest \d+ words\): pass a smaller --batch \(e\.g\. 2\) or --engine onnx/.test(e.message));
+  // any other failure is not disguised as a memory error
+  const broken = Object.create(model, { forward: { value: () => { throw new TypeError('shape mismatch'); } } });
+  assert.throws(() => predict(broken, data, 4), /shape mismatch/);
+  model.dispose();
+});

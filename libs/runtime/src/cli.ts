@@ -11,6 +11,7 @@ import { fsFault } from './io.ts';
  */
 export type Flag =
   | { type: 'string'; description: string; default?: string; choices?: readonly string[]; placeholder?: string; required?: boolean; deprecated?: readonly string[] }
+  | { type: 'strings'; description: string; placeholder?: string; deprecated?: readonly string[] }
   | { type: 'int'; description: string; default?: number; min?: number; max?: number; placeholder?: string; deprecated?: readonly string[] }
   | { type: 'number'; description: string; default?: number; min?: number; max?: number; exclusiveMin?: boolean; exclusiveMax?: boolean; placeholder?: string; deprecated?: readonly string[] }
   | { type: 'boolean'; description: string; default?: boolean; deprecated?: readonly string[] };
@@ -31,6 +32,7 @@ export interface CommandSpec<F extends Record<string, Flag>> {
 
 type ValueOf<T extends Flag> =
   T extends { type: 'boolean' } ? boolean
+  : T extends { type: 'strings' } ? string[]
   : T extends { type: 'int' | 'number'; default: number } ? number
   : T extends { type: 'int' | 'number' } ? number | undefined
   : T extends { type: 'string'; choices: readonly (infer C extends string)[] } ? (T extends { default: string } | { required: true } ? C : C | undefined)
@@ -60,6 +62,8 @@ export function describeAllowed(flag: Flag): string {
       return 'no value (a switch)';
     case 'string':
       return flag.choices ? `one of ${flag.choices.join(', ')}` : 'a value';
+    case 'strings':
+      return 'a value (the flag may be repeated)';
     case 'int':
     case 'number': {
       const what = flag.type === 'int' ? 'an integer' : 'a number';
@@ -84,6 +88,7 @@ export function checkFlagValue(name: string, flag: Flag, raw: string): string | 
     if (flag.choices && !flag.choices.includes(raw)) throw bad();
     return raw;
   }
+  if (flag.type === 'strings') return raw;
   if (flag.type === 'boolean') throw bad();
   const s = raw.trim();
   if (!(flag.type === 'int' ? INT_RE : NUMBER_RE).test(s)) throw bad();
@@ -98,6 +103,7 @@ function placeholder(flag: Flag): string {
   if (flag.type === 'boolean') return '';
   if (flag.placeholder) return flag.placeholder;
   if (flag.type === 'string') return flag.choices ? flag.choices.join('|') : 'VALUE';
+  if (flag.type === 'strings') return 'VALUE';
   return flag.type === 'int' ? 'N' : 'X';
 }
 
@@ -177,6 +183,7 @@ export function defineCommand<const F extends Record<string, Flag>>(spec: Comman
     for (const n of [...Object.keys(flags), ...alias.keys()]) options[n] = { type: 'string' };
     const { tokens } = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true });
     const raw = new Map<string, string | boolean>();
+    const repeated = new Map<string, string[]>();
     const given = new Map<string, string>();
     const positionals: string[] = [];
     for (const t of tokens) {
@@ -196,6 +203,11 @@ export function defineCommand<const F extends Record<string, Flag>>(spec: Comman
       const prev = given.get(name);
       if (prev !== undefined && prev !== t.name) throw new UserError(`--${prev} and --${t.name} are the same flag (--${name}); give it once`);
       given.set(name, t.name);
+      if (flag.type === 'strings') {
+        if (t.value === undefined) throw new UserError(`--${t.name} needs a value: ${describeAllowed(flag)}`);
+        repeated.set(name, [...(repeated.get(name) ?? []), t.value]);
+        continue;
+      }
       if (flag.type === 'boolean') {
         if (t.value === undefined) raw.set(name, true);
         else if (t.value === 'true' || t.value === 'false') raw.set(name, t.value === 'true');
@@ -214,6 +226,7 @@ export function defineCommand<const F extends Record<string, Flag>>(spec: Comman
       const r = raw.get(name);
       const shown = given.get(name) ?? name;
       if (flag.type === 'boolean') values[name] = r === undefined ? flag.default ?? false : r;
+      else if (flag.type === 'strings') values[name] = repeated.get(name) ?? [];
       else if (r === undefined) {
         if (flag.type === 'string' && flag.required) throw new UserError(`--${name} ${placeholder(flag)} is required: ${flag.description}`);
         values[name] = flag.default;
@@ -230,7 +243,8 @@ export function defineCommand<const F extends Record<string, Flag>>(spec: Comman
       const facts: string[] = [];
       if (f.type === 'int' || f.type === 'number') facts.push(describeAllowed(f));
       if (f.type === 'string' && f.required) facts.push('required');
-      if (f.default !== undefined && f.type !== 'boolean') facts.push(`default ${f.type === 'string' && f.default === '' ? "''" : f.default}`);
+      if (f.type !== 'strings' && f.default !== undefined && f.type !== 'boolean') facts.push(`default ${f.type === 'string' && f.default === '' ? "''" : f.default}`);
+      if (f.type === 'strings') facts.push('repeatable');
       if (f.type === 'boolean' && f.default) facts.push('default on; --no-' + name + ' turns it off');
       if (f.deprecated?.length) facts.push(`old name${f.deprecated.length > 1 ? 's' : ''} ${f.deprecated.map((d) => '--' + d).join(', ')}`);
       return { left, text: f.description + (facts.length ? ` [${facts.join('; ')}]` : '') };
@@ -283,7 +297,12 @@ export function specJson<F extends Record<string, Flag>>(spec: CommandSpec<F>): 
  * the options only Nx understands. Elsewhere, and off Linux, process.argv.
  */
 export function cliArgv(argv = process.argv): string[] {
-  return argvFromNx(argv) ?? argv.slice(2);
+  // only the target's own process reads the nx command line: a process it starts (the same script as a child
+  // with arguments of its own) inherits this mark and gets its own argv
+  const owner = process.env.BIORE_ARGV_OWNER;
+  const fromNx = owner && owner !== String(process.pid) ? undefined : argvFromNx(argv);
+  process.env.BIORE_ARGV_OWNER ??= String(process.pid);
+  return fromNx ?? argv.slice(2);
 }
 
 interface NxTarget { command?: string; forwardAllArgs?: boolean; extra: boolean }

@@ -1,5 +1,5 @@
 // The commands of the workspace, found from the apps' project.json files (never a hand list): every
-// nx:run-commands target whose command is `tsx <script>`.
+// nx:run-commands target whose command is `tsx <script>` (a script behind several targets with subcommands: its `run` target).
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +17,11 @@ export function commandTargets(groups = ['apps']): CommandTarget[] {
       if (!existsSync(p)) continue;
       const j = JSON.parse(readFileSync(p, 'utf8')) as { name: string; targets?: Record<string, { executor?: string; options?: { command?: string } }> };
       for (const [target, t] of Object.entries(j.targets ?? {})) {
-        const m = t.executor === 'nx:run-commands' ? /^tsx\s+(\S+\.ts)$/.exec(t.options?.command?.trim() ?? '') : null;
-        if (m) out.push({ project: j.name, target, script: m[1] });
+        // `tsx <script>`, or `tsx <script> <subcommand …>` (one script serving several targets: checked once, as its `run` target)
+        const m = t.executor === 'nx:run-commands' ? /^tsx\s+(\S+\.ts)(\s+\S.*)?$/.exec(t.options?.command?.trim() ?? '') : null;
+        if (!m) continue;
+        if (!m[2]) out.push({ project: j.name, target, script: m[1] });
+        else if (target === 'run' && !out.some((o) => o.script === m[1])) out.push({ project: j.name, target, script: m[1] });
       }
     }
   }

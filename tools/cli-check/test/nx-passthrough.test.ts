@@ -37,6 +37,17 @@ test('nx run cse-lm:bench --batch 4 benches batch 4 (it printed batch 32 when Nx
   assert.equal(report.hidden, 8);
 });
 
+test('a child process the target starts with arguments of its own gets those, not the nx command line', { skip: !linux && 'Linux only' }, () => {
+  const r = nx(['cli-check:echo-flags', '--batch', '4', '--spawn-child']);
+  assert.equal(r.status, 0, r.out);
+  assert.equal(r.json.find((j) => 'batch' in j)?.batch, 4, r.out);
+  const child = r.json.find((j) => 'child' in j)?.child as Record<string, unknown> | undefined;
+  assert.ok(child, r.out);
+  assert.equal(child.hidden, 7, `the child read ${JSON.stringify(child)}`);
+  assert.equal(child.batch, 32, 'the parent\'s --batch 4 did not leak into the child');
+  assert.equal(child['spawn-child'], false, 'nor its --spawn-child (which would recurse)');
+});
+
 test('a bad value through nx run is still one error line', { skip: !linux && 'Linux only' }, () => {
   const r = nx(['cli-check:echo-flags', '--batch', '0']);
   assert.notEqual(r.status, 0);
