@@ -39,16 +39,17 @@ const smoke: Budget = {
 
 /**
  * What this 2-core machine does in about an hour a table with `--workers 2` (one core a cell): the README's
- * pre-training defaults except CSE (5 minutes a direction instead of 75 s), whole datasets, 3 epochs capped at 55 minutes.
+ * pre-training defaults except CSE (5 minutes a direction instead of 75 s) and ELMo (600 steps of 32 × 20 tokens: one epoch of the
+ * whole corpus would take about 2 hours), whole datasets, 3 epochs capped at 55 minutes.
  */
 const cpu: Budget = {
   name: 'cpu',
-  description: 'what a 2-core CPU machine does in about an hour a table with two cells at a time: the README\'s pre-training defaults on whole corpora (CSE 5 minutes a direction), full datasets, 3 epochs capped at 55 minutes a cell',
+  description: 'what a 2-core CPU machine does in about an hour a table with two cells at a time: the README\'s pre-training defaults on whole corpora (CSE 5 minutes a direction, ELMo 600 steps), full datasets, 3 epochs capped at 55 minutes a cell',
   seed: 42,
   corpusSampleLines: 0,
   glove: { dim: 100, window: 15, minCount: 5, iterations: 15, threads: 2 },
   cse: { hidden: 128, seqLen: 100, batch: 16, epochs: 1, maxTime: 300 },
-  elmo: { dim: 256, proj: 64, layers: 2, window: 20, batchSize: 32, maxSteps: 0, negatives: 1024, maxVocab: 20000 },
+  elmo: { dim: 256, proj: 64, layers: 2, window: 20, batchSize: 32, maxSteps: 600, negatives: 1024, maxVocab: 20000 },
   bertPretrain: { hidden: 128, layers: 2, heads: 2, intermediate: 512, seqLen: 128, steps: 2000, batch: 16, vocabSize: 8000, maxLines: 0 },
   lite: { hidden: 256, batch: 32, epochs: 3, optimizer: 'adam', lr: 1e-3, limitTrain: 0, limitEval: 0, maxTime: 3300 },
   bert: { batch: 32, epochs: 3, lr: 1e-4, maxLength: 128, warmup: 0.1, limitTrain: 0, limitEval: 0, maxTime: 3300 },

@@ -153,7 +153,9 @@ test('workers over the same cells (studies --workers N) share them through the l
     const m = toyMatrix();
     const keys = cellKeys(m, code);
     const calls: string[] = [];
-    const run = () => runCells({ matrix: m, keys, cache: new CellCache(dir), targets: m.cells.keys(), shard: { index: 1, count: 1 }, executors: fakeExecutors(calls, 20) });
+    // cells of 300 ms against the runner's 500 ms poll: the second worker finds the corpus done while the first is
+    // still on its next cell, and takes another (with a 20 ms cell the first could finish the toy matrix alone)
+    const run = () => runCells({ matrix: m, keys, cache: new CellCache(dir), targets: m.cells.keys(), shard: { index: 1, count: 1 }, executors: fakeExecutors(calls, 300) });
     const [a, b] = await Promise.all([run(), run()]);
     assert.equal(calls.length, m.cells.size, 'every cell once');
     assert.equal(new Set(calls).size, m.cells.size);
