@@ -204,12 +204,17 @@ export function parseShard(s: string | undefined): { index: number; count: numbe
   return { index, count };
 }
 
+/** A cell-id glob (`re/chemprot/*`: `*` matches any run of characters, the rest literally) as an anchored RegExp. */
+export function cellGlob(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
 /** `--set 'ID-GLOB:path.to.key=value'`: overrides one param of every cell whose id matches (JSON values, else strings). */
 export function applyOverride(matrix: Matrix, set: string): string[] {
   const m = /^([^:]+):([^=]+)=(.*)$/.exec(set);
   if (!m) throw new UserError(`--set expects CELL-ID-GLOB:param.path=value, got '${set}'`);
   const [, glob, path, raw] = m;
-  const re = new RegExp(`^${glob.split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  const re = cellGlob(glob);
   let value: Json;
   try { value = JSON.parse(raw); } catch { value = raw; }
   const hit: string[] = [];

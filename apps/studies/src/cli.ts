@@ -15,13 +15,13 @@ import type { RunSummary } from './runner.ts';
 
 const log = (l: Record<string, unknown>) => process.stderr.write(JSON.stringify(l) + '\n');
 
+type RunFlags = { budget: string; table?: string; cells?: string; cache?: string; set: string[]; workers: number; shard?: string; 'max-cells': number };
+
 /**
  * `--workers N` on one machine: N child processes over the same cells and cache. They share the work through the
  * cells' locks (each takes the next cell nobody holds), so a slow cell does not leave the other workers idle as
  * a fixed split by key would.
  */
-type RunFlags = { budget: string; table?: string; cells?: string; cache?: string; set: string[]; workers: number; shard?: string; 'max-cells': number };
-
 async function runWorkers(n: number, f: RunFlags): Promise<RunSummary[]> {
   const script = fileURLToPath(import.meta.url);
   const opt = (name: string, v: string | number | undefined) => (v === undefined ? [] : [`--${name}`, String(v)]);

@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { budget as budgetPreset } from './budgets.ts';
 import { CellCache } from './cache.ts';
-import { applyOverride, cellKeys, CodeFingerprints, parseShard } from './cells.ts';
+import { applyOverride, cellGlob, cellKeys, CodeFingerprints, parseShard } from './cells.ts';
 import { REPO, executors } from './executors.ts';
 import { UserError } from '@biore/runtime';
 import { runCells, type RunSummary } from './runner.ts';
@@ -42,7 +42,7 @@ export function openSession(o: SessionOptions): Session {
   const tables = tableIds(o.tables);
   let targets = [...new Set(study.tables.filter((t) => tables.includes(t.id)).flatMap((t) => t.cells))];
   if (o.cells) {
-    const globs = o.cells.split(',').map((g) => new RegExp(`^${g.trim().split('*').map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`));
+    const globs = o.cells.split(',').map((g) => cellGlob(g.trim()));
     targets = targets.filter((id) => globs.some((re) => re.test(id)));
     if (targets.length === 0) throw new UserError(`--cells: no cell of ${tables.join(', ')} matches '${o.cells}' (nx run studies:list shows them)`);
   }
