@@ -38,13 +38,13 @@ const smoke: Budget = {
 };
 
 /**
- * What this 2-core machine does in about an hour a table with `--workers 2` (one core a cell): the README's
+ * What this 2-core machine does with `--workers 2` (one core a cell), each cell within about 80 minutes (a table takes hours): the README's
  * pre-training defaults except CSE (5 minutes a direction instead of 75 s) and ELMo (600 steps of 32 × 20 tokens: one epoch of the
  * whole corpus would take about 2 hours), whole datasets, 3 epochs capped at 55 minutes.
  */
 const cpu: Budget = {
   name: 'cpu',
-  description: 'what a 2-core CPU machine does in about an hour a table with two cells at a time: the README\'s pre-training defaults on whole corpora (CSE 5 minutes a direction, ELMo 600 steps), full datasets, 3 epochs capped at 55 minutes a cell',
+  description: 'what a 2-core CPU machine does with two cells at a time, each cell within about 80 minutes (Table 2 on ChemProt: 2.4 hours): the README\'s pre-training defaults on whole corpora (CSE 5 minutes a direction, ELMo 600 steps), full datasets, 3 epochs capped at 55 minutes a cell',
   seed: 42,
   corpusSampleLines: 0,
   glove: { dim: 100, window: 15, minCount: 5, iterations: 15, threads: 2 },
